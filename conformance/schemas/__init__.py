@@ -1,0 +1,99 @@
+"""The JSON Schemas of the package, loaded once, and validation that reports where it failed."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+import referencing
+
+if TYPE_CHECKING:
+    from conformance.profiles import Profile
+
+
+@functools.cache
+def load_schema(name: str) -> dict[str, Any]:
+    """The schema `name` (e.g. "profile" for profile.schema.json), parsed."""
+    text = (resources.files(__package__) / f"{name}.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@functools.cache
+def validator(name: str) -> jsonschema.protocols.Validator:
+    """A reusable validator for the schema `name`."""
+    schema = load_schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def schema_errors(
+    instance: Any, name: str, checker: jsonschema.protocols.Validator | None = None
+) -> list[tuple[tuple[Any, ...], str]]:
+    """Every way `instance` breaks schema `name` (or the given validator), as (path into the
+    instance, message), sorted by path."""
+    found = []
+    for error in (checker or validator(name)).iter_errors(instance):
+        best = jsonschema.exceptions.best_match([error])
+        path = tuple(best.absolute_path)
+        if best.validator == "additionalProperties" and isinstance(best.instance, dict):
+            allowed = best.schema.get("properties", {})
+            patterns = best.schema.get("patternProperties", {})
+            for key in best.instance:
+                if key not in allowed and not patterns:
+                    found.append(((*path, key), f"unknown key {key!r}"))
+            continue
+        if best.validator == "not" and best.validator_value == {} and path:
+            found.append((path, f"key {path[-1]!r} is not allowed here"))
+            continue
+        found.append((path, best.message))
+    return sorted(found, key=lambda item: [str(p) for p in item[0]])
+
+
+def format_path(path: tuple[Any, ...]) -> str:
+    """A JSON path as a reader writes it: steps[2].expect_request.headers."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+_PLACEHOLDER = re.compile(r"\$\{([a-z_]+)\.([a-z_]+)\}")
+
+
+def _fill(value: Any, lookup: Callable[[str, str], Any]) -> Any:
+    if isinstance(value, dict):
+        return {_fill(k, lookup): _fill(v, lookup) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, lookup) for v in value]
+    if isinstance(value, str):
+        whole = _PLACEHOLDER.fullmatch(value)
+        if whole:
+            return lookup(*whole.groups())
+        return _PLACEHOLDER.sub(lambda m: str(lookup(*m.groups())), value)
+    return value
+
+
+_MESSAGE_SCHEMAS = ("command-message", "client-message", "tnds20", "alert")
+
+
+@functools.cache
+def message_validator(name: str, profile: Profile) -> jsonschema.protocols.Validator:
+    """A validator for message schema `name` with the profile's names filled in: the schema files
+    say `${keys.commands}` where the profile says `CMD`, so one schema serves every profile."""
+
+    def lookup(section: str, key: str) -> Any:
+        return getattr(profile, section)[key]
+
+    filled = {n: _fill(load_schema(n), lookup) for n in _MESSAGE_SCHEMAS}
+    registry: referencing.Registry = referencing.Registry().with_resources(
+        (s["$id"], referencing.Resource.from_contents(s)) for s in filled.values()
+    )
+    schema = filled[name]
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, registry=registry)
