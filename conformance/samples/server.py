@@ -1,0 +1,202 @@
+"""The sample DM server, a conforming implementation on the core, run as the DUT contract says:
+
+    python -m conformance.samples.server --port PORT --state DIR     # serve on 127.0.0.1:PORT
+    python -m conformance.samples.server enqueue --port PORT         # JSON on stdin
+
+Every path under /dm is a session URL (so CONT can point anywhere below it). Each `enqueue` adds
+one batch of commands for a device; its next session sends the batches one message each, END with
+the last. Everything a session saw is appended to DIR/record.json and served at /admin/record."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from conformance.core.codec import client_message_json
+from conformance.core.judge import header, read_client_message
+from conformance.core.messages import Command
+from conformance.core.server import ServerSession
+from conformance.profiles import Profile, load_profile
+from conformance.roles.http import new_client, request
+
+SESSION_PREFIX = "/dm"
+ENQUEUE_PATH = "/admin/enqueue"
+RECORD_PATH = "/admin/record"
+
+
+class DMServer:
+    """The server's state: queued batches and the open session of each device, and the record."""
+
+    def __init__(self, profile: Profile, state: Path) -> None:
+        self.profile = profile
+        self.state = state
+        self.lock = threading.Lock()
+        self.queues: dict[str, list[list[Command]]] = {}
+        self.sessions: dict[str, tuple[ServerSession, dict[str, Any]]] = {}
+        self.record: list[dict[str, Any]] = []
+
+    def enqueue(self, value: Any) -> None:
+        device, commands = value["device_id"], value["commands"]
+        if (
+            not isinstance(device, str)
+            or not isinstance(commands, list)
+            or not all(
+                isinstance(c, list) and c and all(isinstance(p, str) for p in c) for c in commands
+            )
+        ):
+            raise ValueError(
+                'expected {"device_id": "...", "commands": [["NAME", "param", ...], ...]}'
+            )
+        with self.lock:
+            self.queues.setdefault(device, []).append(
+                [Command(c[0], tuple(c[1:])) for c in commands]
+            )
+
+    def handle(
+        self, url: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        device = header(headers, self.profile.headers.device_id) or ""
+        message, _ = read_client_message(headers, body, self.profile)
+        first = message is not None and not message.statuses
+        with self.lock:
+            session, entry = self.sessions.get(device, (None, {}))
+            if session is None or session.ended or first:
+                script = self.queues.pop(device, [])
+                session = ServerSession(self.profile, url, script, device_id=device or None)
+                entry = {"device_id": device, "url": url, "exchanges": []}
+                self.sessions[device] = (session, entry)
+                self.record.append(entry)
+            reply = session.receive(url, headers, body)
+            exchange = session.exchanges[-1]
+            entry["exchanges"].append(
+                {
+                    "url": exchange.url,
+                    "message": client_message_json(exchange.message, self.profile)
+                    if exchange.message
+                    else None,
+                    "includes": list(exchange.message.includes) if exchange.message else [],
+                    "answered": [c.as_list() for c in exchange.answered],
+                    "sent": [c.as_list() for c in exchange.sent],
+                    "findings": [str(f) for f in exchange.findings],
+                }
+            )
+            self._save()
+        return reply.status, reply.headers, reply.body
+
+    def _save(self) -> None:
+        self.state.mkdir(parents=True, exist_ok=True)
+        temporary = self.state / "record.json.tmp"
+        temporary.write_text(json.dumps(self.record, indent=1), encoding="utf-8")
+        temporary.replace(self.state / "record.json")
+
+
+def make_handler(server: DMServer, max_body: int) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            print(f"{self.address_string()} {format % args}", file=sys.stderr)
+
+        def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _text(self, status: int, text: str) -> None:
+            media = f"{server.profile.media.text}; charset=utf-8"
+            self._answer(status, {server.profile.headers.content_type: media}, text.encode())
+
+        def _body(self) -> bytes | None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > max_body:
+                self._text(413, f"body over {max_body} bytes")
+                return None
+            return self.rfile.read(length)
+
+        def do_GET(self) -> None:
+            if self.path == RECORD_PATH:
+                with server.lock:
+                    data = json.dumps(server.record).encode()
+                self._answer(200, {"Content-Type": "application/json"}, data)
+            else:
+                self._text(404, "not found")
+
+        def do_POST(self) -> None:
+            body = self._body()
+            if body is None:
+                return
+            if self.path == ENQUEUE_PATH:
+                try:
+                    server.enqueue(json.loads(body))
+                except (ValueError, KeyError, TypeError) as exc:
+                    self._text(400, f"bad enqueue request: {exc}")
+                    return
+                self._text(200, "queued")
+            elif self.path == SESSION_PREFIX or self.path.startswith(SESSION_PREFIX + "/"):
+                url = f"http://{self.headers.get('Host', '')}{self.path}"
+                self._answer(*server.handle(url, dict(self.headers.items()), body))
+            else:
+                self._text(404, "not found")
+
+    return Handler
+
+
+def serve(port: int, state: Path, profile: Profile) -> None:
+    profile_limit = profile.limits.max_body_bytes
+    httpd = ThreadingHTTPServer(
+        ("127.0.0.1", port), make_handler(DMServer(profile, state), profile_limit)
+    )
+    httpd.daemon_threads = True
+    print(f"sample DM server on http://127.0.0.1:{port}{SESSION_PREFIX}", file=sys.stderr)
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
+
+
+def enqueue(port: int, text: str, timeout_s: float = 10.0) -> int:
+    with new_client(timeout_s) as client:
+        record = request(
+            client,
+            "POST",
+            f"http://127.0.0.1:{port}{ENQUEUE_PATH}",
+            body=text.encode(),
+            deadline_s=timeout_s,
+            max_bytes=65536,
+        )
+    if record.error or record.status != 200:
+        print(
+            f"enqueue failed: {record.error or record.response_body.decode(errors='replace')}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.samples.server", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--profile", default="dm20-draft")
+    if args[:1] == ["enqueue"]:
+        return enqueue(parser.parse_args(args[1:]).port, sys.stdin.read())
+    parser.add_argument("--state", type=Path, required=True)
+    parsed = parser.parse_args(args)
+    serve(parsed.port, parsed.state, load_profile(parsed.profile))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
