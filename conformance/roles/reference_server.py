@@ -1,0 +1,174 @@
+"""The reference server: the harness as a DM server when the implementation under test is a DM
+client. It runs on pytest-httpserver, bound to 127.0.0.1 on a free port, with four endpoints:
+
+    /dm/…        session URLs (the first one, and any a CONT, DEFAULT or EXEC names): each request
+                 is held until the case's next `send` step answers it (bounded by the timeout)
+    /content/…   documents a GET fetches; PUT and POST uploads are captured
+    /web/…       pages the SHOW browser loads
+
+Every request becomes an Event with a sequence number, so a case can check what came in which
+order (a SHOW's status must come after the page loaded, A11)."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+from pytest_httpserver import HTTPServer
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Request, Response
+
+from conformance.profiles import Profile
+from conformance.roles.exchange import HttpExchange
+
+SESSION, CONTENT, WEB = "dm", "content", "web"
+_ENDPOINT = re.compile(r"^/(dm|content|web)(?:/(.*))?$")
+
+
+@dataclass
+class Served:
+    """What a content or web URL answers."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+
+@dataclass
+class Event:
+    """One request the implementation made to the harness."""
+
+    seq: int
+    kind: str  # "session", "fetch", "upload", "browse", "stray"
+    path: str  # below its endpoint: "" for /dm, "doc1" for /content/doc1
+    exchange: HttpExchange
+    answered: threading.Event = field(default_factory=threading.Event)
+    late: bool = False  # the harness had released the request before answering it
+
+    @property
+    def url(self) -> str:
+        return self.exchange.url
+
+
+class ReferenceServer:
+    """One reference server for one test case."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        timeout_s: float,
+        content: dict[str, Served] | None = None,
+        uploads: dict[str, int] | None = None,
+        pages: dict[str, Served] | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.profile = profile
+        self.timeout_s = timeout_s
+        self.content = content or {}
+        self.uploads = uploads or {}
+        self.pages = pages or {}
+        self.events: list[Event] = []
+        self._changed = threading.Condition()
+        self._closed = False
+        self.httpd = HTTPServer(host=host, port=0, threaded=True)
+        self.httpd.no_handler_status_code = 404
+        self.httpd.expect_request(_ENDPOINT).respond_with_handler(self._handle)
+
+    # -- lifetime ------------------------------------------------------------------------------
+    def __enter__(self) -> ReferenceServer:
+        self.httpd.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release every held request and stop serving."""
+        with self._changed:
+            self._closed = True
+            for event in self.events:
+                event.answered.set()
+            self._changed.notify_all()
+        if self.httpd.is_running():
+            self.httpd.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.httpd.host}:{self.httpd.port}"
+
+    def url(self, endpoint: str) -> str:
+        return f"{self.base_url}/{endpoint}"
+
+    # -- what the runner asks ------------------------------------------------------------------
+    def wait_for(self, kinds: set[str], after: int, timeout_s: float) -> Event | None:
+        """The first event of one of `kinds` with a sequence number above `after`, waiting up to
+        `timeout_s` for it."""
+        deadline = time.monotonic() + timeout_s
+        with self._changed:
+            while True:
+                for event in self.events:
+                    if event.seq > after and event.kind in kinds:
+                        return event
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._closed:
+                    return None
+                self._changed.wait(remaining)
+
+    def since(self, after: int, kinds: set[str] | None = None) -> list[Event]:
+        """Every event after sequence number `after` (of `kinds`, if given)."""
+        with self._changed:
+            return [e for e in self.events if e.seq > after and (kinds is None or e.kind in kinds)]
+
+    def answer(self, event: Event, status: int, headers: dict[str, str], body: bytes) -> None:
+        """Answer a held session request."""
+        exchange = event.exchange
+        exchange.status, exchange.response_headers, exchange.response_body = status, headers, body
+        event.answered.set()
+
+    # -- serving -------------------------------------------------------------------------------
+    def _record(self, kind: str, path: str, request: Request, body: bytes) -> Event:
+        exchange = HttpExchange(request.method, request.url, dict(request.headers.items()), body)
+        with self._changed:
+            event = Event(len(self.events) + 1, kind, path, exchange)
+            self.events.append(event)
+            self._changed.notify_all()
+        return event
+
+    def _handle(self, request: Request) -> Response:
+        endpoint, path = _ENDPOINT.match(request.path).groups()
+        path = path or ""
+        request.max_content_length = self.profile.limits.max_body_bytes
+        try:
+            body = request.get_data(cache=True)
+        except RequestEntityTooLarge:
+            self._record("stray", path, request, b"")
+            return Response("body too large", status=413)
+        if endpoint == SESSION and request.method == "POST":
+            return self._session(self._record("session", path, request, body))
+        if endpoint == CONTENT and request.method == "GET" and path in self.content:
+            return self._serve(self._record("fetch", path, request, body), self.content[path])
+        if endpoint == CONTENT and request.method in ("PUT", "POST"):
+            event = self._record("upload", path, request, body)
+            status = self.uploads.get(path, 204)
+            return self._serve(event, Served(status, self.profile.media.text, b""))
+        if endpoint == WEB and request.method == "GET" and path in self.pages:
+            return self._serve(self._record("browse", path, request, body), self.pages[path])
+        event = self._record("stray", path, request, body)
+        return self._serve(event, Served(404, self.profile.media.text, b"no such resource"))
+
+    def _serve(self, event: Event, served: Served) -> Response:
+        headers = {self.profile.headers.content_type: served.content_type} if served.body else {}
+        self.answer(event, served.status, headers, served.body)
+        return Response(served.body, status=served.status, headers=headers)
+
+    def _session(self, event: Event) -> Response:
+        if not event.answered.wait(self.timeout_s + 1.0) or event.exchange.status is None:
+            event.late = True
+            event.exchange.error = "the harness gave no answer (the case had no step for it)"
+            return Response("no answer", status=503)
+        exchange = event.exchange
+        return Response(
+            exchange.response_body, status=exchange.status, headers=exchange.response_headers
+        )
