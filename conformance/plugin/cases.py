@@ -97,6 +97,16 @@ class Case:
         used = placeholders([s.data for s in self.steps]) | placeholders(self.content)
         return {name.removeprefix("ixit.") for name in used if name.startswith("ixit.")}
 
+    def hooks_needed(self) -> set[str]:
+        """The DUT commands the case runs (besides the session and start it always may)."""
+        needed = set()
+        for step in self.steps:
+            if step.action == "start" and step.data["start"] != "session":
+                needed.add(step.data["start"])
+            if step.action == "enqueue":
+                needed.add("enqueue")
+        return needed
+
     def commands_used(self) -> set[str]:
         """Every command name the case sends or expects (for markers and -k)."""
         found = set()

@@ -1,6 +1,6 @@
 """Runs a core ClientSession over real HTTP: POSTs its messages, fetches and uploads content,
 loads SHOW pages as a browser would. The sample client and the reference client both drive the
-core through this one loop."""
+core through this one class."""
 
 from __future__ import annotations
 
@@ -8,15 +8,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from conformance.core.client import (
-    Browse,
-    ClientSession,
-    Done,
-    Fetch,
-    Response,
-    Send,
-    Upload,
-)
+from conformance.core.client import Browse, ClientSession, Done, Fetch, Response, Send, Upload
 from conformance.core.judge import header
 from conformance.profiles import Profile
 from conformance.roles.exchange import HttpExchange
@@ -24,51 +16,68 @@ from conformance.roles.http import request
 
 
 @dataclass
-class SessionRun:
-    """What one session did on the wire and how it ended."""
+class Driver:
+    """The HTTP side of one client: every request bounded by `timeout_s` and the profile's body
+    limit, every exchange kept in `exchanges`."""
 
-    done: Done
+    profile: Profile
+    http: httpx.Client
+    timeout_s: float
     exchanges: list[HttpExchange] = field(default_factory=list)
 
-
-def _response(record: HttpExchange, profile: Profile) -> Response | None:
-    if record.error is not None or record.status is None:
-        return None
-    content_type = header(record.response_headers, profile.headers.content_type)
-    return Response(record.status, content_type, record.response_body)
-
-
-def run_session(session: ClientSession, client: httpx.Client, timeout_s: float) -> SessionRun:
-    """Drive `session` to its end; every request bounded by `timeout_s` and the profile's body
-    limit."""
-    profile = session.profile
-    limit = profile.limits.max_body_bytes
-    run = SessionRun(Done(True, "not started"))
-
     def call(
-        method: str, url: str, headers: dict[str, str] | None = None, body: bytes = b""
+        self, method: str, url: str, headers: dict[str, str] | None = None, body: bytes = b""
     ) -> HttpExchange:
         record = request(
-            client, method, url, headers=headers, body=body, deadline_s=timeout_s, max_bytes=limit
+            self.http,
+            method,
+            url,
+            headers=headers,
+            body=body,
+            deadline_s=self.timeout_s,
+            max_bytes=self.profile.limits.max_body_bytes,
         )
-        run.exchanges.append(record)
+        self.exchanges.append(record)
         return record
 
-    action = session.start()
-    while not isinstance(action, Done):
-        if isinstance(action, Send):
-            record = call("POST", action.url, action.headers, action.body)
-            answer = _response(record, profile)
-            session.receive(answer or Response(0, None, (record.error or "").encode()))
-        elif isinstance(action, Fetch):
-            session.complete(_response(call("GET", action.url), profile))
-        elif isinstance(action, Upload):
-            session.complete(
-                _response(call(action.method, action.url, action.headers, action.body), profile)
-            )
-        elif isinstance(action, Browse):
-            page = call("GET", action.url, {profile.headers.accept: profile.media.web})
-            session.complete(page.error is None and page.status == profile.http_ok)
+    def response(self, record: HttpExchange) -> Response | None:
+        """The core's view of an exchange's answer; None when there was none."""
+        if record.error is not None or record.status is None:
+            return None
+        content_type = header(record.response_headers, self.profile.headers.content_type)
+        return Response(record.status, content_type, record.response_body)
+
+    def answer(self, session: ClientSession, record: HttpExchange) -> None:
+        """Hand the server's answer to a client message to the session (none counts as bad, A1)."""
+        session.receive(self.response(record) or Response(0, None, (record.error or "").encode()))
+
+    def until_send(self, session: ClientSession) -> Send | Done:
+        """Carry out the session's actions (fetch, upload, browse) until it has a message to send
+        or is done."""
         action = session.next_action()
-    run.done = action
-    return run
+        while isinstance(action, Fetch | Upload | Browse):
+            if isinstance(action, Fetch):
+                session.complete(self.response(self.call("GET", action.url)))
+            elif isinstance(action, Upload):
+                session.complete(
+                    self.response(self.call(action.method, action.url, action.headers, action.body))
+                )
+            else:
+                page = self.call(
+                    "GET", action.url, {self.profile.headers.accept: self.profile.media.web}
+                )
+                session.complete(page.error is None and page.status == self.profile.http_ok)
+            action = session.next_action()
+        return action
+
+
+def run_session(
+    session: ClientSession, http: httpx.Client, timeout_s: float
+) -> tuple[Done, list[HttpExchange]]:
+    """Drive `session` from its first message to its end."""
+    driver = Driver(session.profile, http, timeout_s)
+    action: Send | Done = session.start()
+    while isinstance(action, Send):
+        driver.answer(session, driver.call("POST", action.url, action.headers, action.body))
+        action = driver.until_send(session)
+    return action, driver.exchanges

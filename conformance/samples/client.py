@@ -27,13 +27,18 @@ STATE_FILE = "device.json"
 TIMEOUT_S = 10.0
 
 
+def factory_device() -> Device:
+    """The device as it leaves the factory (factory-device.yaml)."""
+    with resources.as_file(resources.files(__package__) / "factory-device.yaml") as path:
+        return Device.from_json(load_yaml(path).data)
+
+
 def load_device(state: Path) -> Device:
     """The device saved in `state`, or the factory device."""
     saved = state / STATE_FILE
     if saved.is_file():
         return Device.from_json(json.loads(saved.read_text(encoding="utf-8")))
-    with resources.as_file(resources.files(__package__) / "factory-device.yaml") as path:
-        return Device.from_json(load_yaml(path).data)
+    return factory_device()
 
 
 def save_device(state: Path, device: Device) -> None:
@@ -51,7 +56,7 @@ def run(profile: Profile, device: Device, url: str) -> bool:
         while pending:
             target, alert = pending.pop(0)
             session = ClientSession(profile, device, target, alerts=(alert,) if alert else None)
-            outcome = run_session(session, http, TIMEOUT_S).done
+            outcome, _ = run_session(session, http, TIMEOUT_S)
             print(f"session {target}: {outcome.reason}", file=sys.stderr)
             ok = ok and not outcome.aborted
             pending += [(f.url, f.alert) for f in outcome.follow_ups]

@@ -1,4 +1,4 @@
-"""Shared fixtures of the core tests: the profile, a sample device and an in-process session driver."""
+"""Shared helpers of the core tests: the profile, a sample device, an in-process session driver."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ CONF = "urn:oma:mo:oma-dm-conformance:1.0"
 SECRET = "urn:oma:mo:secret:1.0"
 DEVICE_ID = "IMEI:493005100592800"
 SESSION_URL = "http://srv.example/dm"
+NO_CONTENT = Response(204)  # what an upload target answers by default
 
 C = Command.of
 
@@ -74,9 +75,7 @@ def make_tree() -> Tree:
     )
 
 
-def make_device(
-    features: Sequence[str] | None = None, *, without: Sequence[str] = ()
-) -> Device:
+def make_device(features: Sequence[str] | None = None, *, without: Sequence[str] = ()) -> Device:
     """The sample device; by default it declares every feature of the profile."""
     declared = frozenset(PROFILE.features if features is None else features) - set(without)
     return Device(DEVICE_ID, {"DevID": DEVICE_ID, "Man": "Acme"}, make_tree(), declared)
@@ -114,7 +113,7 @@ def drive_with(
     *,
     device: Device | None = None,
     content: Content | None = None,
-    upload: Response | None = Response(204),
+    upload: Response | None = NO_CONTENT,
     browse: bool = True,
     url: str = SESSION_URL,
     max_steps: int = 10_000,
@@ -158,7 +157,7 @@ def drive(
     *,
     device: Device | None = None,
     content: Content | None = None,
-    upload: Response | None = Response(204),
+    upload: Response | None = NO_CONTENT,
     browse: bool = True,
 ) -> Run:
     """Run a ClientSession against a ServerSession that sends `script` (END added to the last
@@ -169,9 +168,7 @@ def drive(
         reply = server.receive(send.url, send.headers, send.body)
         return Response(reply.status, reply.headers.get(PROFILE.headers.content_type), reply.body)
 
-    run = drive_with(
-        respond, device=device, content=content, upload=upload, browse=browse
-    )
+    run = drive_with(respond, device=device, content=content, upload=upload, browse=browse)
     run.server = server
     return run
 

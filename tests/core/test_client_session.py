@@ -1,4 +1,4 @@
-"""The client session against the profile's command table: every command, its statuses, A1, bounds."""
+"""The client session against the command table: every command, its statuses, A1, bounds."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from conformance.core.codec import decode_client_message, encode_commands
 from conformance.core.errors import StateError
 from conformance.core.messages import Alert, Command, CommandMessage, Status
 from conformance.core.tnds import decode_document
+from conformance.core.uri import parse_client_uri
 from conformance.core.wire import accept_lists, parse_media_type
 
 from .conftest import (
@@ -48,11 +49,13 @@ MEDIA = PROFILE.media
 HEADERS = PROFILE.headers
 
 
-def batch(*commands: Command, **kw: Any) -> tuple[tuple[Status, ...], Run]:
-    """Run one command message (then END) and return the statuses the client sent for it."""
+def batch(*commands: Command, judged: bool = True, **kw: Any) -> tuple[tuple[Status, ...], Run]:
+    """Run one command message (then END) and return the statuses the client sent for it; unless
+    `judged` is False, the server's judge must have found nothing wrong with them."""
     run = drive([commands, [END]], **kw)
     assert run.server is not None
-    assert run.server.findings == [], [str(f) for f in run.server.findings]
+    if judged:
+        assert run.server.findings == [], [str(f) for f in run.server.findings]
     assert run.done == Done(False, "ended by END", run.done.follow_ups)
     assert len(run.sends) == 2
     statuses = run.statuses(0)
@@ -142,9 +145,18 @@ def test_get_without_client_uri_stores_every_key() -> None:
 
 
 def test_get_empty_document_without_client_uri() -> None:
-    status, run = one(C(cmd("get"), DOC), content={DOC: {}})
+    status, run = one(C(cmd("get"), DOC), content={DOC: {}}, judged=False)
     assert status == Status(sc("ok"), uri=())
     assert run.device.tree.data == tree_data()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the client answers a GET of an empty document with 200 and URI [], and the "
+    "judge (status_fits) condemns that status as a GET success without URI",
+)
+def test_get_empty_document_status_passes_the_judge() -> None:
+    one(C(cmd("get"), DOC), content={DOC: {}})
 
 
 @pytest.mark.parametrize(
@@ -159,8 +171,16 @@ def test_get_empty_document_without_client_uri() -> None:
         Response(500),
         None,
     ],
-    ids=["media-type", "no-media-type", "bad-json", "bad-node", "not-object", "http-404",
-         "http-500", "fetch-failed"],
+    ids=[
+        "media-type",
+        "no-media-type",
+        "bad-json",
+        "bad-node",
+        "not-object",
+        "http-404",
+        "http-500",
+        "fetch-failed",
+    ],
 )
 @pytest.mark.parametrize("target", [(f"{CONF}/0",), ()], ids=["with-uri", "without-uri"])
 def test_get_bad_content_fails(served: Response | None, target: tuple[str, ...]) -> None:
@@ -316,20 +336,11 @@ def test_delete(target: str, status_name: str) -> None:
     status, run = one(C(cmd("delete"), target))
     assert status.sc == sc(status_name)
     assert status.uri is None
-    assert run.device.tree.exists(
-        __import__("conformance.core.uri", fromlist=["x"]).parse_client_uri(f"{CONF}/0", PROFILE)
-    )
     if status_name == "ok":
-        assert not run.device.tree.exists(_uri(target))
+        assert not run.device.tree.exists(parse_client_uri(target, PROFILE))
     else:
         assert run.device.tree.data == tree_data()
         assert status.reason
-
-
-def _uri(text: str) -> Any:
-    from conformance.core.uri import parse_client_uri
-
-    return parse_client_uri(text, PROFILE)
 
 
 def test_delete_arity_message() -> None:
@@ -370,7 +381,7 @@ def test_exec_with_server_uri_follows_up_with_a_generic_alert() -> None:
     ],
 )
 def test_exec_errors(params: tuple[str, ...], status_name: str) -> None:
-    status, run = one(C(cmd("exec"), *params, *(["http://a.example/"] if not params else [])))
+    status, run = one(C(cmd("exec"), *params))
     assert status.sc == sc(status_name)
     assert run.done.follow_ups == ()
 
@@ -478,7 +489,8 @@ def test_cont_moves_the_session() -> None:
 
 
 def test_cont_bad_url() -> None:
-    status, run = one(C(cmd("cont"), "srv/dm"))
+    # judged=False: the server follows a CONT the client refused (see test_server_session).
+    status, run = one(C(cmd("cont"), "srv/dm"), judged=False)
     assert status.sc == sc("bad_request")
     assert run.sends[1].url == SESSION_URL
 
@@ -493,8 +505,14 @@ def test_end_alone_sends_no_status() -> None:
 
 def test_end_with_other_commands_executes_them_and_sends_nothing() -> None:
     run = drive(
-        [[C(cmd("delete"), f"{CONF}/1"), C(cmd("default"), MMS, "http://c/mms"),
-          C(cmd("put"), UP, f"{CONF}/0/Name"), END]]
+        [
+            [
+                C(cmd("delete"), f"{CONF}/1"),
+                C(cmd("default"), MMS, "http://c/mms"),
+                C(cmd("put"), UP, f"{CONF}/0/Name"),
+                END,
+            ]
+        ]
     )
     assert not run.done.aborted
     assert len(run.sends) == 1
@@ -502,6 +520,13 @@ def test_end_with_other_commands_executes_them_and_sends_nothing() -> None:
     assert run.device.defaults == {MMS: "http://c/mms"}
     assert len(run.uploads) == 1
     assert run.log[-1] == "Done"
+
+
+def test_malformed_end_still_ends_the_session() -> None:
+    run = drive([[C(cmd("delete"), f"{CONF}/1"), C(END.name, "x")]])
+    assert not run.done.aborted
+    assert len(run.sends) == 1
+    assert "1" not in run.device.tree.data[CONF]
 
 
 def test_end_keeps_the_follow_ups() -> None:
@@ -516,23 +541,31 @@ def test_unknown_command() -> None:
     assert statuses[0].reason == f"{PROFILE.keys.commands}[0]: unknown command 'FOO'"
 
 
-@pytest.mark.parametrize("spec", [c for c in PROFILE.commands if c.max_params is not None],
-                         ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "spec",
+    [c for c in PROFILE.commands if c.max_params is not None and c.action != "end"],
+    ids=lambda c: c.name,
+)
 def test_too_many_parameters(spec: Any) -> None:
     count = spec.max_params + 1
-    status, _ = one(C(spec.name, *["http://x.example/"] * count))
+    judged = spec.action != "cont"  # the server follows a refused CONT (see test_server_session)
+    status, run = one(C(spec.name, *["http://x.example/"] * count), judged=judged)
+    assert run.sends[1].url == SESSION_URL
     assert status.sc == sc("bad_request")
     assert status.reason == (
         f"{PROFILE.keys.commands}[0]: {spec.name} takes {spec.arity_text()}, got {count}"
     )
 
 
-@pytest.mark.parametrize("spec", [c for c in PROFILE.commands if c.min_params > 0],
-                         ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "spec", [c for c in PROFILE.commands if c.min_params > 0], ids=lambda c: c.name
+)
 def test_too_few_parameters(spec: Any) -> None:
     status, _ = one(C(spec.name))
     assert status.sc == sc("bad_request")
-    assert status.reason == f"{PROFILE.keys.commands}[0]: {spec.name} takes {spec.arity_text()}, got 0"
+    assert (
+        status.reason == f"{PROFILE.keys.commands}[0]: {spec.name} takes {spec.arity_text()}, got 0"
+    )
 
 
 VALID: dict[str, Command] = {
@@ -551,7 +584,9 @@ VALID: dict[str, Command] = {
 @pytest.mark.parametrize("spec", [c for c in PROFILE.commands if c.feature], ids=lambda c: c.name)
 def test_undeclared_feature(spec: Any) -> None:
     content: Content = {DOC: {"k": {"Name": "new"}}}
-    status, run = one(VALID[spec.action], device=make_device(without=[spec.feature]), content=content)
+    device = make_device(without=[spec.feature])
+    judged = spec.action != "cont"  # the server follows a refused CONT (see test_server_session)
+    status, run = one(VALID[spec.action], device=device, content=content, judged=judged)
     assert status.sc == sc("not_supported")
     assert run.fetches == run.uploads == run.browses == []
     assert run.done.follow_ups == ()
@@ -676,7 +711,10 @@ def test_upload_action_shape() -> None:
     session.receive(commands_answer(C(cmd("post"), UP, f"{CONF}/1"), END))
     action = session.next_action()
     assert action == Upload(
-        cmd("post"), UP, {HEADERS.content_type: MEDIA.tnds}, b'{"' + CONF.encode() + b'/1":{"Name":"one"}}'
+        cmd("post"),
+        UP,
+        {HEADERS.content_type: MEDIA.tnds},
+        b'{"' + CONF.encode() + b'/1":{"Name":"one"}}',
     )
     session.complete(Response(204))
     assert session.next_action() == Done(False, "ended by END")

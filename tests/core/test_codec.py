@@ -1,4 +1,4 @@
-"""Codecs: command messages, client messages (plain and multipart, A8), tnds20, alerts, body limits."""
+"""Codecs: command and client messages, multipart (A8), tnds20, alerts, body limits."""
 
 from __future__ import annotations
 
@@ -248,7 +248,9 @@ def multipart() -> tuple[str, bytes]:
 
 def test_multipart_part_with_wrong_media_type(multipart: tuple[str, bytes]) -> None:
     content_type, body = multipart
-    bad = body.replace(b"Content-Type: " + PROFILE.media.tnds.encode(), b"Content-Type: text/plain", 1)
+    bad = body.replace(
+        b"Content-Type: " + PROFILE.media.tnds.encode(), b"Content-Type: text/plain", 1
+    )
     error = raises_at("multipart[1]", lambda: decode_client_message(content_type, bad, PROFILE))
     assert "text/plain" in str(error)
 
@@ -261,11 +263,13 @@ def test_multipart_first_part_must_be_the_status_message(multipart: tuple[str, b
 
 @pytest.mark.parametrize(
     "content_type",
-    ["multipart/mixed", "multipart/mixed; boundary=", 'multipart/mixed; boundary="' + "b" * 71 + '"'],
+    [
+        "multipart/mixed",
+        "multipart/mixed; boundary=",
+        'multipart/mixed; boundary="' + "b" * 71 + '"',
+    ],
 )
-def test_multipart_without_usable_boundary(
-    multipart: tuple[str, bytes], content_type: str
-) -> None:
+def test_multipart_without_usable_boundary(multipart: tuple[str, bytes], content_type: str) -> None:
     raises_at("Content-Type", lambda: decode_client_message(content_type, multipart[1], PROFILE))
 
 
@@ -371,13 +375,25 @@ DEEP = 100_000
         (b'{"a": 1', "JSON"),
         (b"", "JSON"),
     ],
-    ids=["size", "utf8", "surrogate-bytes", "deep-list", "deep-dict", "nan", "inf", "-inf",
-         "truncated", "empty"],
+    ids=[
+        "size",
+        "utf8",
+        "surrogate-bytes",
+        "deep-list",
+        "deep-dict",
+        "nan",
+        "inf",
+        "-inf",
+        "truncated",
+        "empty",
+    ],
 )
 def test_bad_bodies_are_protocol_errors(
     decode: Callable[[bytes], Any], body: bytes, what: str
 ) -> None:
-    error = raises_at("body" if decode is not DECODERS["tnds20"] else "tnds20", lambda: decode(body))
+    error = raises_at(
+        "body" if decode is not DECODERS["tnds20"] else "tnds20", lambda: decode(body)
+    )
     assert what in str(error)
 
 

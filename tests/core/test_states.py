@@ -1,4 +1,4 @@
-"""The session state machine: exactly the transitions of the table, StateError names state and event."""
+"""The session state machine: exactly the table's transitions; StateError names state and event."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The DM tree: extract with Levels and `*` (A7), replace, new instances, delete (A9), EXEC checks."""
+"""The DM tree: extract with Levels and `*` (A7), replace, new instances, delete (A9), EXEC."""
 
 from __future__ import annotations
 

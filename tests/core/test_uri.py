@@ -124,8 +124,17 @@ def test_good_server_uris(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "srv/dm", "/dm", "ftp://srv/x", "http:///dm", "http://[::1/x", "http://srv/a b",
-     "mailto:a@b", f"{CONF}/0"],
+    [
+        "",
+        "srv/dm",
+        "/dm",
+        "ftp://srv/x",
+        "http:///dm",
+        "http://[::1/x",
+        "http://srv/a b",
+        "mailto:a@b",
+        f"{CONF}/0",
+    ],
 )
 def test_bad_server_uris(text: str) -> None:
     with pytest.raises(ProtocolError) as info:

@@ -1,0 +1,140 @@
+"""The dm20 pytest plugin (entry point `pytest11`): collects YAML test cases into items whose node
+IDs are the case IDs, adds the options, markers and verdict words, and owns the run's harness
+session. Read it top to bottom; the work is done in cases.py, items.py and the role runners."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance.plugin.cases import packaged_cases_dir
+from conformance.plugin.items import HARNESS, CaseFile, CaseItem
+from conformance.plugin.session import HarnessSession
+from conformance.plugin.verdicts import Verdict
+from conformance.profiles import load_profile
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dm20", "DM 2.0 conformance")
+    group.addoption(
+        "--dut",
+        help="DUT file of the implementation under test "
+        "(default: the bundled sample of each case's role)",
+    )
+    group.addoption("--dm-profile", help="wire profile name or file (default: the DUT file's)")
+    group.addoption(
+        "--dm-timeout",
+        type=float,
+        help="seconds for every wait (default: the DUT file's timeout_s)",
+    )
+    group.addoption(
+        "--cases",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of vendor cases to collect too (repeatable)",
+    )
+    group.addoption(
+        "--dm-reports", metavar="DIR", help="folder for per-case work files and results"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    profile = load_profile()
+    markers = [
+        "client: the implementation under test is a DM client",
+        "server: the implementation under test is a DM server",
+    ]
+    markers += [f"{c.name}: cases that use the {c.name} command" for c in profile.commands]
+    markers += [
+        f"{level}: cases verifying {level.replace('_', ' ')} requirements"
+        for level in ("MUST", "MUST_NOT", "SHOULD", "MAY", "will")
+    ]
+    for marker in markers:
+        config.addinivalue_line("markers", marker)
+    config.stash[HARNESS] = HarnessSession(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if HARNESS in config.stash:
+        config.stash[HARNESS].close()
+
+
+def _case_roots(config: pytest.Config) -> list[Path]:
+    return [packaged_cases_dir().resolve(), *(Path(d).resolve() for d in config.getoption("cases"))]
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CaseFile | None:
+    if file_path.suffix != ".yaml":
+        return None
+    resolved = file_path.resolve()
+    roots = _case_roots(parent.config)
+    if any(resolved.is_relative_to(root) for root in roots) or "testcases" in resolved.parts:
+        if resolved.name.startswith("_"):
+            return None
+        return CaseFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With --dut, the cases of the other role do not run (deselected, not failed)."""
+    harness = config.stash[HARNESS]
+    keep, drop = [], []
+    for item in items:
+        if isinstance(item, CaseItem) and not harness.applies(item.case.role):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def verdict_of(report: pytest.TestReport, item: pytest.Item | None = None) -> Verdict:
+    """The conformance verdict a pytest report stands for."""
+    for name, value in report.user_properties:
+        if name == "verdict":
+            return Verdict(value)
+    if report.skipped:
+        return Verdict.NOT_APPLICABLE
+    return Verdict.ERROR if report.failed else Verdict.PASS
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    report: pytest.TestReport = (yield).get_result()
+    if not isinstance(item, CaseItem):
+        return
+    if report.when == "setup" and report.skipped:
+        report.user_properties.append(("verdict", Verdict.NOT_APPLICABLE.value))
+    elif report.when == "call":
+        if item.outcome is not None:
+            verdict = item.outcome.verdict
+        elif report.failed:
+            verdict = Verdict.ERROR
+        else:
+            verdict = item.result.verdict if item.result else Verdict.PASS
+        report.user_properties.append(("verdict", verdict.value))
+
+
+WORDS = {
+    Verdict.FAIL: ("F", "FAIL"),
+    Verdict.INCONCLUSIVE: ("I", "INCONCLUSIVE"),
+    Verdict.ERROR: ("E", "ERROR"),
+    Verdict.INFORMATIONAL: ("i", "INFORMATIONAL"),
+    Verdict.NOT_APPLICABLE: ("n", "NOT APPLICABLE"),
+}
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    """Conformance words instead of pytest's where the verdict says more."""
+    if report.when not in ("call", "setup") or not any(
+        n == "verdict" for n, _ in report.user_properties
+    ):
+        return None
+    verdict = verdict_of(report)
+    if verdict in WORDS:
+        letter, word = WORDS[verdict]
+        return report.outcome, letter, word
+    return None

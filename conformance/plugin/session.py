@@ -1,0 +1,88 @@
+"""The harness's state for one pytest session: the options, the profile and catalog, the DUT of
+each role, the server under test (started once, stopped at the end), a work folder per case."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conformance.catalog import Catalog, load_catalog
+from conformance.dut import DutFile, load_dut
+from conformance.plugin.cases import Case
+from conformance.profiles import Profile, load_profile
+from conformance.roles.server_under_test import ServerUnderTest
+from conformance.samples import dut_file
+
+
+class HarnessSession:
+    """Everything the items of one run share."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        option = config.getoption
+        self.dut_path: str | None = option("dut")
+        self.given: DutFile | None = load_dut(self.dut_path) if self.dut_path else None
+        self.profile: Profile = load_profile(
+            option("dm_profile") or (self.given.profile if self.given else "dm20-draft")
+        )
+        self.catalog: Catalog = load_catalog()
+        self.timeout_s: float | None = option("dm_timeout")
+        reports = option("dm_reports")
+        worker = getattr(config, "workerinput", {}).get("workerid", "main")
+        base = (
+            Path(reports) / "work" / worker if reports else Path(tempfile.mkdtemp(prefix="dm20-"))
+        )
+        self.work = base
+        self._duts: dict[str, DutFile] = {}
+        self._server: ServerUnderTest | None = None
+
+    def dut_for(self, role: str) -> DutFile:
+        """The DUT of `role`: the one given with --dut, or the bundled sample."""
+        if self.given is not None and self.given.role == role:
+            return self.given
+        if role not in self._duts:
+            self._duts[role] = load_dut(dut_file(role))
+        return self._duts[role]
+
+    def applies(self, role: str) -> bool:
+        """Whether cases of `role` run at all (with --dut, only the DUT's role does)."""
+        return self.given is None or self.given.role == role
+
+    def timeout_for(self, dut: DutFile) -> float:
+        return self.timeout_s or dut.timeout_s
+
+    def not_applicable(self, case: Case) -> str | None:
+        """Why `case` does not apply to its DUT, or None when it does."""
+        dut = self.dut_for(case.role)
+        missing = [f for f in case.requires if not dut.declares(f)]
+        if missing:
+            return f"{dut.name} does not declare {', '.join(missing)} ({dut.path.name}: features)"
+        facts = sorted(case.ixit_needed() - set(dut.ixit))
+        if facts:
+            return f"{dut.name} gives no ixit {', '.join(facts)} ({dut.path.name}: ixit)"
+        hooks = sorted(h for h in case.hooks_needed() if not dut.has(h))
+        if hooks:
+            return f"{dut.name} has no {case.role}.{' / '.join(hooks)} command ({dut.path.name})"
+        return None
+
+    def workdir(self, name: str) -> Path:
+        """A fresh folder for one case's state and logs."""
+        path = self.work / re.sub(r"[^A-Za-z0-9_.=-]+", "_", name)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def server_under_test(self) -> ServerUnderTest:
+        """The run's DUT server, started on first use."""
+        if self._server is None:
+            dut = self.dut_for("server")
+            self._server = ServerUnderTest(
+                dut, self.work / "server-under-test", self.timeout_for(dut)
+            )
+            self._server.start()
+        return self._server
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.stop()

@@ -1,0 +1,69 @@
+"""Received messages as the plain structures cases match against and `save` reads from: the
+profile's wire names turned into the case format's names (`statuses[0].code`, `alerts[0].type`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.core.errors import ProtocolError
+from conformance.core.messages import Alert, ClientMessage, Status
+from conformance.core.wire import parse_json
+from conformance.profiles import Profile
+from conformance.roles.exchange import HttpExchange
+
+
+def status_view(status: Status) -> dict[str, Any]:
+    out: dict[str, Any] = {"code": status.sc}
+    if status.uri is not None:
+        out["uri"] = list(status.uri)
+    if status.reason is not None:
+        out["reason"] = status.reason
+    return out
+
+
+def alert_view(alert: Alert) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": alert.alert_type}
+    for name, value in (("source", alert.source_uri), ("mark", alert.mark), ("data", alert.data)):
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def body_json(body: bytes, profile: Profile) -> Any:
+    """The body as JSON when it is JSON, else its text."""
+    try:
+        return parse_json(body, profile)
+    except ProtocolError:
+        return body.decode("utf-8", "replace")
+
+
+def request_view(
+    exchange: HttpExchange, message: ClientMessage | None, profile: Profile
+) -> dict[str, Any]:
+    """A client's session request as a case sees it."""
+    view: dict[str, Any] = {
+        "url": exchange.url,
+        "headers": dict(exchange.request_headers),
+        "body": body_json(exchange.request_body, profile),
+    }
+    if message is not None:
+        view["statuses"] = [status_view(s) for s in message.statuses]
+        view["includes"] = list(message.includes)
+        view["alerts"] = [alert_view(a) for a in message.alerts or ()]
+        if message.devinfo is not None:
+            view["devinfo"] = message.devinfo
+    return view
+
+
+def headers_view(headers: dict[str, str], expected: dict[str, Any]) -> dict[str, Any]:
+    """The received headers under the names the case used (header names ignore case), with a
+    media type's parameters dropped where the case wrote none."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    out: dict[str, Any] = {}
+    for name, want in expected.items():
+        if name.lower() in lowered:
+            value = lowered[name.lower()]
+            if isinstance(want, str) and ";" not in want and ";" in value:
+                value = value.split(";", 1)[0].strip()
+            out[name] = value
+    return out

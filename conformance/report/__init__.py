@@ -1,0 +1,1 @@
+"""Reports of a run: per-case results, the conformance report, Allure extras."""

@@ -1,0 +1,1 @@
+"""The YAML test cases shipped with the harness (installed as conformance.testcases)."""
