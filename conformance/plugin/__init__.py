@@ -4,6 +4,7 @@ session. Read it top to bottom; the work is done in cases.py, items.py and the r
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the reference servers' access log
     profile = load_profile()
     markers = [
         "client: the implementation under test is a DM client",

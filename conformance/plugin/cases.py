@@ -184,7 +184,7 @@ def check_case(
                 ("assumptions", index),
                 f"{assumption} is not an assumption of profile {profile.name}",
             )
-    for index, feature in enumerate(case.requires):
+    for index, feature in enumerate(f.removeprefix("!") for f in case.requires):
         if feature not in profile.features:
             problem(
                 ("requires", index),

@@ -65,7 +65,7 @@ class CaseItem(pytest.Item):
         self.outcome: CaseOutcome | None = None
         harness: HarnessSession = self.config.stash[HARNESS]
         self.add_marker(case.role)
-        for command in sorted(case.commands_used() | set(case.requires)):
+        for command in sorted(case.commands_used() | {f.lstrip("!") for f in case.requires}):
             self.add_marker(command)
         for requirement in case.requirements:
             entry = harness.catalog.get(requirement)

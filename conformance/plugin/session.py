@@ -56,9 +56,13 @@ class HarnessSession:
     def not_applicable(self, case: Case) -> str | None:
         """Why `case` does not apply to its DUT, or None when it does."""
         dut = self.dut_for(case.role)
-        missing = [f for f in case.requires if not dut.declares(f)]
+        missing = [f for f in case.requires if not f.startswith("!") and not dut.declares(f)]
         if missing:
             return f"{dut.name} does not declare {', '.join(missing)} ({dut.path.name}: features)"
+        present = [f[1:] for f in case.requires if f.startswith("!") and dut.declares(f[1:])]
+        if present:
+            listed = ", ".join(present)
+            return f"{dut.name} declares {listed}; this case is for implementations without it"
         facts = sorted(case.ixit_needed() - set(dut.ixit))
         if facts:
             return f"{dut.name} gives no ixit {', '.join(facts)} ({dut.path.name}: ixit)"

@@ -46,6 +46,7 @@ DOC = "http://content.example/doc"
 UP = "http://content.example/up"
 WEB = "http://web.example/page"
 MEDIA = PROFILE.media
+OK = PROFILE.http_ok
 HEADERS = PROFILE.headers
 
 
@@ -107,7 +108,7 @@ def test_first_message_and_headers_of_every_request() -> None:
 
 
 def test_first_message_can_carry_alerts() -> None:
-    alert = Alert(PROFILE.alerts.generic, f"{CONF}/0/Reboot", data={PROFILE.keys.result: 200})
+    alert = Alert(PROFILE.alerts.generic, f"{CONF}/0/Reboot", data={PROFILE.keys.result: sc("ok")})
     session = ClientSession(PROFILE, make_device(), SESSION_URL, alerts=(alert,))
     send = session.start()
     assert send.message.alerts == (alert,)
@@ -162,11 +163,11 @@ def test_get_empty_document_status_passes_the_judge() -> None:
 @pytest.mark.parametrize(
     "served",
     [
-        Response(200, MEDIA.status, b'{"k": 1}'),
-        Response(200, None, b'{"k": 1}'),
-        Response(200, MEDIA.tnds, b"not json"),
-        Response(200, MEDIA.tnds, b'{"k": [1]}'),
-        Response(200, MEDIA.tnds, b"[]"),
+        Response(OK, MEDIA.status, b'{"k": 1}'),
+        Response(OK, None, b'{"k": 1}'),
+        Response(OK, MEDIA.tnds, b"not json"),
+        Response(OK, MEDIA.tnds, b'{"k": [1]}'),
+        Response(OK, MEDIA.tnds, b"[]"),
         Response(404, MEDIA.tnds, b'{"k": 1}'),
         Response(500),
         None,
@@ -300,7 +301,7 @@ def test_upload_of_missing_node_sends_nothing(action: str, target: str, status_n
         (Response(404), "failed"),
         (Response(302), "failed"),
         (None, "failed"),
-        (Response(200), "ok"),
+        (Response(OK), "ok"),
         (Response(201), "ok"),
     ],
 )

@@ -15,7 +15,7 @@ from conformance.core.codec import (
     encode_client_message,
     encode_commands,
 )
-from conformance.core.errors import ProtocolError
+from conformance.core.errors import CommandFailure, ProtocolError
 from conformance.core.messages import Alert, ClientMessage, Command, CommandMessage, Status
 from conformance.core.multipart import decode_multipart, encode_multipart, make_boundary
 from conformance.core.tnds import decode_document, encode_document
@@ -100,7 +100,7 @@ FIRST = ClientMessage(
     mo={f"{CONF}/0": {"Name": "zero", "Sub": {"A": 1}}},
     mometa=({"MOID": DEVINFO, "Instances": ["0"], "DDF": "http://ddf/devinfo"},),
     alerts=(
-        Alert(PROFILE.alerts.generic, f"{CONF}/0", "informational", {"Result": 200}),
+        Alert(PROFILE.alerts.generic, f"{CONF}/0", "informational", {KEYS.result: sc("ok")}),
         Alert("urn:oma:at:dm:2.0:Other"),
     ),
 )
@@ -119,7 +119,7 @@ def test_first_message_round_trip() -> None:
             KEYS.alert_type: PROFILE.alerts.generic,
             KEYS.source_uri: f"{CONF}/0",
             KEYS.mark: "informational",
-            KEYS.data: {KEYS.result: 200},
+            KEYS.data: {KEYS.result: sc("ok")},
         },
         {KEYS.alert_type: "urn:oma:at:dm:2.0:Other"},
     ]
@@ -151,9 +151,9 @@ def test_status_message_leaves_out_absent_members() -> None:
 
 
 def test_decode_client_message_reads_media_type_case_insensitively() -> None:
-    body = cm({KEYS.status: [{KEYS.sc: 200}]})
+    body = cm({KEYS.status: [{KEYS.sc: sc("ok")}]})
     message = decode_client_message("Application/DM20Status; charset=utf-8", body, PROFILE)
-    assert message.statuses == (Status(200),)
+    assert message.statuses == (Status(sc("ok")),)
 
 
 @pytest.mark.parametrize(
@@ -186,7 +186,7 @@ def test_decode_client_message_names_the_place(value: Any, where: str) -> None:
     "alert",
     [
         Alert(PROFILE.alerts.generic),
-        Alert(PROFILE.alerts.generic, f"{CONF}/0/Reboot", None, {"Result": 200}),
+        Alert(PROFILE.alerts.generic, f"{CONF}/0/Reboot", None, {KEYS.result: sc("ok")}),
         Alert("urn:x", None, "critical", [1, "two", None]),
         Alert("urn:x", "s", "m", 0),
     ],
@@ -463,3 +463,24 @@ def test_parse_media_type(value: str | None, expected: tuple[str, dict[str, str]
 )
 def test_accept_lists(value: str | None, listed: list[str], odd: str | None) -> None:
     assert accept_lists(value, PROFILE) == (listed, odd)
+
+
+# -- the errors themselves -----------------------------------------------------------------------
+def test_protocol_error_text_and_nesting() -> None:
+    error = ProtocolError("1 is not of type 'string'", "CMD[1][0]")
+    assert str(error) == "CMD[1][0]: 1 is not of type 'string'"
+    inner = error.at("multipart[1]")
+    assert (inner.what, inner.where) == (error.what, "multipart[1].CMD[1][0]")
+    assert str(inner) == "multipart[1].CMD[1][0]: 1 is not of type 'string'"
+    bare = ProtocolError("no parts")
+    assert str(bare) == "no parts"
+    assert bare.at("multipart").where == "multipart"
+
+
+def test_command_failure_text() -> None:
+    failure = CommandFailure("not_found", "no node x")
+    assert (failure.status, failure.reason, str(failure)) == (
+        "not_found",
+        "no node x",
+        "not_found: no node x",
+    )

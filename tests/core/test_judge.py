@@ -151,7 +151,7 @@ def test_accept_with_parameters_is_no_a3_remark() -> None:
 
 # -- reading a client message --------------------------------------------------------------------
 def test_read_client_message() -> None:
-    message = ClientMessage((Status(200),))
+    message = ClientMessage((Status(sc("ok")),))
     content_type, body = encode_client_message(message, PROFILE)
     assert read_client_message({NAMES.content_type: content_type}, body, PROFILE) == (message, [])
     read, found = read_client_message({NAMES.content_type: content_type}, b"{", PROFILE)

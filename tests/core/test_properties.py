@@ -1,4 +1,4 @@
-"""Hypothesis properties: codecs round-trip; decoders give a value or a ProtocolError, nothing else."""
+"""Hypothesis properties: codecs round-trip; decoders give a value or a ProtocolError only."""
 
 from __future__ import annotations
 
