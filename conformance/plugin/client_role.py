@@ -140,15 +140,20 @@ class ClientRoleRun(CaseRun):
                     return None
         return None
 
+    def _gave_up(self) -> str:
+        """Why a wait ended empty: the time ran out, or the client's processes had exited."""
+        if self.processes and self._all_exited():
+            codes = ", ".join(str(p.poll()) for p in self.processes)
+            return f"(the client's process exited, status {codes})"
+        return f"within {self.timeout_s} s"
+
     # -- session requests ----------------------------------------------------------------------
     def step_expect_request(self, step: Step) -> None:
         event = self._wait({"session"}, self.last_session)
         if event is None:
             never = not self.server.since(0, {"session"})
             why = "the client never opened a session" if never else "no further session request"
-            self.fail(
-                [f"{why} within {self.timeout_s} s"], inconclusive=never, output=self.output()
-            )
+            self.fail([f"{why} {self._gave_up()}"], inconclusive=never, output=self.output())
         self.last_session = event.seq
         self.held = event
         exchange = event.exchange
@@ -329,7 +334,7 @@ class ClientRoleRun(CaseRun):
                     for e in self.server.since(self.answered_at)
                 ]
                 self.fail(
-                    [f"no {kind} request to {path!r} within {self.timeout_s} s"],
+                    [f"no {kind} request to {path!r} {self._gave_up()}"],
                     received=seen or None,
                     output=self.output(),
                 )

@@ -60,6 +60,9 @@ class Section(Mapping[str, Any]):
     """A read-only mapping whose entries also read as attributes: profile.media.command."""
 
     def __init__(self, data: Mapping[str, Any]) -> None:
+        shadowed = [key for key in data if hasattr(Mapping, key)]
+        if shadowed:
+            raise ValueError(f"profile keys {shadowed} clash with mapping methods; rename them")
         self._data = dict(data)
 
     def __getitem__(self, key: str) -> Any:

@@ -83,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         url = args.server
     else:
         query = profile.default_query
-        if args.initiated_by not in query.values:
-            parser.error(f"--initiated-by must be one of {', '.join(query.values)}")
+        if args.initiated_by not in query.choices:
+            parser.error(f"--initiated-by must be one of {', '.join(query.choices)}")
         if args.moid not in device.defaults:
             print(f"no DEFAULT server for {args.moid}", file=sys.stderr)
             return 1

@@ -189,9 +189,12 @@ def test_first_message_url_is_not_judged() -> None:
     reason="BUG: ServerSession._follow_cont redirects on every CONT it sends, so a client that "
     "rightly refuses a CONT (400 bad URL, 406 not declared) and stays at the URL is condemned",
 )
-def test_refused_cont_keeps_the_url() -> None:
-    srv = after_first([C(cmd("cont"), "srv/no-scheme")], [END])
-    post(srv, statuses("bad_request"), url=SESSION_URL)
+@pytest.mark.parametrize(
+    ("url", "status"), [("srv/no-scheme", "bad_request"), (MOVED, "not_supported")]
+)
+def test_refused_cont_keeps_the_url(url: str, status: str) -> None:
+    srv = after_first([C(cmd("cont"), url)], [END])
+    post(srv, statuses(status), url=SESSION_URL)
     assert srv.findings == []
 
 
