@@ -140,7 +140,7 @@ class ClientSession:
             message = self._decode_answer(response)
         except ProtocolError as exc:
             self.state.handle(Event.BAD_ANSWER)
-            self._done = Done(True, f"server answer refused (A1): {exc}")
+            self._finish(True, f"server answer refused (A1): {exc}")
             return
         self.received.append(message)
         end = self.profile.for_action("end").name
@@ -253,9 +253,8 @@ class ClientSession:
                 uri = parse_client_uri(key, self.profile, allow_new_instance=True, where="content")
             except ProtocolError as exc:
                 raise CommandFailure("failed", str(exc)) from None
-            self._refuse_wildcard(uri)
-            if uri.levels is not None:
-                raise CommandFailure("failed", f"content key {key!r} has a query")
+            if uri.wildcard or uri.levels is not None:
+                raise CommandFailure("failed", f"content key {key!r} is not a node location (A13)")
             stored.append(self._store(uri, value))
         return self._ok(uri=tuple(stored))
 

@@ -123,7 +123,7 @@ def status_fits(command: Command, status: Status, profile: Profile) -> str | Non
     codes = {profile.status[name] for name in spec.statuses} | {profile.status.not_supported}
     if status.sc not in codes:
         return f"status {status.sc} is not one a {spec.name} can get ({sorted(codes)})"
-    if spec.status_uri and status.sc == profile.status.ok and not status.uri:
+    if spec.status_uri and status.sc == profile.status.ok and status.uri is None:
         return f"a {spec.name} that succeeded reports where it stored ({profile.keys.uri})"
     if not spec.status_uri and status.uri:
         return f"a {spec.name} status carries {profile.keys.uri}, which only GET reports"

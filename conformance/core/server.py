@@ -9,19 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from conformance.core.codec import encode_commands
-from conformance.core.errors import StateError
-from conformance.core.judge import (
-    FAIL,
-    NO_STATUS_AFTER_END,
-    SAME_URL_UNTIL_END,
-    Finding,
-    header,
-    judge_request_headers,
-    judge_statuses,
-    read_client_message,
-)
+from conformance.core.judge import FAIL, NO_STATUS_AFTER_END, Finding
 from conformance.core.messages import ClientMessage, Command, CommandMessage
-from conformance.core.states import Event, SessionState, State
+from conformance.core.observer import SessionObserver
+from conformance.core.states import State
 from conformance.profiles import Profile
 
 
@@ -58,11 +49,12 @@ class ServerSession:
         device_id: str | None = None,
     ) -> None:
         self.profile = profile
-        self.state = SessionState(url, profile.limits.max_exchanges)
-        self.device_id = device_id
+        self.url = url
+        self.observer = SessionObserver(profile)
+        self.observer.device_id = device_id
         self.exchanges: list[Exchange] = []
         self._batches = [tuple(b) for b in script if b]
-        self._last_sent: tuple[Command, ...] = ()
+        self._refused = False  # it refused a message: the client must abort (A1)
 
     @property
     def findings(self) -> list[Finding]:
@@ -70,7 +62,8 @@ class ServerSession:
 
     @property
     def ended(self) -> bool:
-        return self.state.ended
+        state = self.observer.state
+        return self._refused or (state is not None and state.state in (State.CLOSED, State.ABORTED))
 
     def _next_batch(self) -> tuple[Command, ...]:
         end = Command(self.profile.for_action("end").name)
@@ -79,48 +72,21 @@ class ServerSession:
             batch = (*batch, end)
         return batch
 
-    def _follow_cont(self, batch: tuple[Command, ...]) -> None:
-        cont = self.profile.for_action("cont").name
-        for command in batch:
-            if command.name == cont and command.params:
-                self.state.redirect(command.params[0])
-
     def receive(self, url: str, headers: Mapping[str, str], body: bytes) -> Reply:
         """Answer one client message that arrived at `url`."""
-        findings = judge_request_headers(headers, self.profile, device_id=self.device_id)
-        if self.device_id is None:
-            self.device_id = header(headers, self.profile.headers.device_id)
-        if self.state.state is not State.IDLE and url != self.state.url:
-            findings.append(
-                Finding(
-                    SAME_URL_UNTIL_END,
-                    FAIL,
-                    f"message went to {url}, the session URL is {self.state.url}",
-                )
-            )
-        message, problems = read_client_message(headers, body, self.profile)
-        findings += problems
-        answered = self._last_sent
-        if message is not None and self.state.state is not State.IDLE:
-            findings += judge_statuses(answered, message, self.profile)
-        try:
-            self.state.handle(Event.CLIENT_MESSAGE)
-        except StateError as exc:
-            findings.append(Finding(NO_STATUS_AFTER_END, FAIL, str(exc)))
+        answered = self.observer.sent
+        if self.ended:
+            finding = Finding(NO_STATUS_AFTER_END, FAIL, "a message after the session ended")
+            self.exchanges.append(Exchange(url, None, answered, (), [finding]))
+            return self._refuse(str(finding))
+        message, findings = self.observer.client_message(url, headers, body)
+        state = self.observer.state
+        if message is None or state is None or state.state is not State.AWAIT_COMMANDS:
+            self.observer.bad_answer()
             self.exchanges.append(Exchange(url, message, answered, (), findings))
-            return self._refuse(str(exc))
-        if message is None:
-            self.state.handle(Event.BAD_ANSWER)
-            self.exchanges.append(Exchange(url, None, answered, (), findings))
-            return self._refuse("; ".join(str(f) for f in findings))
+            return self._refuse("; ".join(str(f) for f in findings) or "no session to continue")
         batch = self._next_batch()
-        self._follow_cont(batch)
-        self._last_sent = batch
-        end = self.profile.for_action("end").name
-        final = any(c.name == end for c in batch)
-        self.state.handle(Event.FINAL_COMMANDS if final else Event.COMMANDS)
-        if final:
-            self.state.handle(Event.EXECUTED)
+        self.observer.commands(batch)
         self.exchanges.append(Exchange(url, message, answered, batch, findings))
         names = self.profile.headers
         return Reply(
@@ -130,6 +96,7 @@ class ServerSession:
         )
 
     def _refuse(self, reason: str) -> Reply:
+        self._refused = True
         return Reply(
             self.profile.status.bad_request,
             {self.profile.headers.content_type: f"{self.profile.media.text}; charset=utf-8"},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from conformance.plugin.items import HARNESS, CaseFile, CaseItem
 from conformance.plugin.session import HarnessSession
 from conformance.plugin.verdicts import Verdict
 from conformance.profiles import load_profile
+from conformance.report.results import ResultLog, count_verdicts, summary_line
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,6 +58,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for marker in markers:
         config.addinivalue_line("markers", marker)
     config.stash[HARNESS] = HarnessSession(config)
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(Recorder(config.getoption("dm_reports")), "dm20-recorder")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -110,6 +114,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         return
     if report.when == "setup" and report.skipped:
         report.user_properties.append(("verdict", Verdict.NOT_APPLICABLE.value))
+    elif report.when == "setup" and report.failed:
+        report.user_properties.append(("verdict", Verdict.ERROR.value))
     elif report.when == "call":
         if item.outcome is not None:
             verdict = item.outcome.verdict
@@ -118,6 +124,57 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         else:
             verdict = item.result.verdict if item.result else Verdict.PASS
         report.user_properties.append(("verdict", verdict.value))
+        if item.result is not None:
+            report.user_properties.append(
+                ("observations", [str(f) for f in item.result.observations])
+            )
+            report.user_properties.append(("infos", [str(f) for f in item.result.infos]))
+
+
+def _record(report: pytest.TestReport) -> dict[str, Any]:
+    """The result line of one case, from what its report carries (works across xdist workers)."""
+    props = dict(report.user_properties)
+    message = ""
+    if report.skipped and isinstance(report.longrepr, tuple):
+        message = report.longrepr[2].removeprefix("Skipped: ")
+    elif report.failed:
+        message = report.longreprtext
+    return {
+        "nodeid": report.nodeid,
+        "case": props.get("case"),
+        "title": props.get("title"),
+        "role": props.get("role"),
+        "requirements": props.get("requirements", "").split(),
+        "assumptions": props.get("assumptions", "").split(),
+        "verdict": props["verdict"],
+        "message": message,
+        "observations": props.get("observations", []),
+        "infos": props.get("infos", []),
+        "seconds": round(report.duration, 3),
+    }
+
+
+class Recorder:
+    """Writes each case's verdict as soon as it is known (nothing is lost if the run stops) and
+    prints the verdict counts at the end. It runs where reports arrive: in the main process,
+    also when xdist workers run the cases."""
+
+    def __init__(self, reports: str | None) -> None:
+        self.records: list[dict[str, Any]] = []
+        self.log = ResultLog(Path(reports)) if reports else None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown" or not any(n == "verdict" for n, _ in report.user_properties):
+            return
+        record = _record(report)
+        self.records.append(record)
+        if self.log is not None:
+            self.log.write(record)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.records:
+            terminalreporter.write_sep("=", "conformance verdicts")
+            terminalreporter.write_line(summary_line(count_verdicts(self.records)))
 
 
 WORDS = {

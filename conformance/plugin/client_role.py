@@ -9,21 +9,14 @@ import time
 from typing import Any
 
 from conformance.core.codec import encode_commands
-from conformance.core.errors import StateError
 from conformance.core.judge import (
     FAIL,
     NO_STATUS_AFTER_END,
-    SAME_URL_UNTIL_END,
     Finding,
-    header,
-    judge_request_headers,
     judge_server_answer,
-    judge_statuses,
-    read_client_message,
 )
 from conformance.core.messages import Command, CommandMessage
-from conformance.core.states import Event as StateEvent
-from conformance.core.states import SessionState, State
+from conformance.core.observer import SessionObserver
 from conformance.core.wire import dump_json
 from conformance.plugin.cases import Step
 from conformance.plugin.runner import CaseResult, CaseRun
@@ -49,9 +42,7 @@ class ClientRoleRun(CaseRun):
         self.held: Event | None = None  # the session request the next send answers
         self.last_session = 0  # seq of the last session request a step took
         self.cursor = 0  # seq of the last event a step matched
-        self.sent: tuple[Command, ...] = ()
-        self.mirror: SessionState | None = None  # the client's session, as the judge sees it
-        self.device_id: str | None = None
+        self.observer = SessionObserver(self.profile)  # judges the client's every message
         self.answered_at = 0  # seq of the session request the last send answered
         with self.server:
             self.names.update(
@@ -159,16 +150,9 @@ class ClientRoleRun(CaseRun):
         exchange = event.exchange
         previous = self.cursor
         self.cursor = max(self.cursor, event.seq)
-        findings = judge_request_headers(
-            exchange.request_headers, self.profile, device_id=self.device_id
+        message, findings = self.observer.client_message(
+            event.url, exchange.request_headers, exchange.request_body
         )
-        self.device_id = self.device_id or header(
-            exchange.request_headers, self.profile.headers.device_id
-        )
-        message, problems = read_client_message(
-            exchange.request_headers, exchange.request_body, self.profile
-        )
-        findings += problems + self._mirror(event, message)
         self.judge(findings, (exchange,), self.output())
         view = request_view(exchange, message, self.profile)
         if event.seq < previous:
@@ -181,34 +165,6 @@ class ClientRoleRun(CaseRun):
             )
         self._expect_view(step, view, (exchange,))
         self.save(step, view)
-
-    def _mirror(self, event: Event, message: Any) -> list[Finding]:
-        """Run the session's state machine on what the client did (the same table the client
-        runs), and say where it broke it."""
-        if message is None:
-            return []
-        findings = []
-        first = not message.statuses
-        if self.mirror is None or (
-            first and self.mirror.state in (State.IDLE, State.CLOSED, State.ABORTED)
-        ):
-            self.mirror = SessionState(event.url, self.profile.limits.max_exchanges)
-            self.sent = ()
-        elif self.mirror.state is State.EXECUTING:
-            if event.url != self.mirror.url:
-                findings.append(
-                    Finding(
-                        SAME_URL_UNTIL_END,
-                        FAIL,
-                        f"status message went to {event.url}, the session URL is {self.mirror.url}",
-                    )
-                )
-            findings += judge_statuses(self.sent, message, self.profile)
-        try:
-            self.mirror.handle(StateEvent.CLIENT_MESSAGE)
-        except StateError as exc:
-            findings.append(Finding(NO_STATUS_AFTER_END, FAIL, f"{exc} (after a message with END)"))
-        return findings
 
     def _expect_view(self, step: Step, view: dict[str, Any], exchanges: tuple) -> None:
         data = step.data
@@ -272,20 +228,7 @@ class ClientRoleRun(CaseRun):
             {self.profile.headers.content_type: self.profile.media.command},
             body,
         )
-        self._sent(commands)
-
-    def _sent(self, commands: tuple[Command, ...]) -> None:
-        self.sent = commands
-        if self.mirror is None:
-            return
-        end, cont = self.profile.for_action("end").name, self.profile.for_action("cont").name
-        final = any(c.name == end for c in commands)
-        self.mirror.handle(StateEvent.FINAL_COMMANDS if final else StateEvent.COMMANDS)
-        if final:
-            self.mirror.handle(StateEvent.EXECUTED)
-        for command in commands:
-            if command.name == cont and command.params:
-                self.mirror.redirect(command.params[0])
+        self.observer.commands(commands)
 
     def step_send_answer(self, step: Step) -> None:
         data = self.sub(step.data)
@@ -297,11 +240,9 @@ class ClientRoleRun(CaseRun):
         self.server.answer(event, status, headers, raw)
         message, problems = judge_server_answer(status, headers, raw, self.profile)
         if message is None or problems:
-            self.sent = ()
-            if self.mirror is not None:
-                self.mirror.handle(StateEvent.BAD_ANSWER)
+            self.observer.bad_answer()
         else:
-            self._sent(message.commands)
+            self.observer.commands(message.commands)
 
     # -- content, uploads, the browser ---------------------------------------------------------
     def step_expect_fetch(self, step: Step) -> None:

@@ -1,7 +1,8 @@
-"""The pytest nodes: a case file collects one item per case and parameter set, whose node ID is
-the case ID; an item skips itself as NOT APPLICABLE when the DUT lacks what the case requires,
-runs the case in the harness's role, and prints a failure as step, requirement, expected beside
-received, and the HTTP exchange."""
+"""The pytest nodes: a case file collects one item per case and parameter set, named by the case
+ID (node ID `client/get.yaml::DM20-C-GET-001`, so `-k DM20-C-GET-001` selects it). An item skips
+itself as NOT APPLICABLE when the DUT lacks what the case requires, runs the case in the
+harness's role, and prints a failure as step, requirement, expected beside received, and the
+HTTP exchange."""
 
 from __future__ import annotations
 
@@ -39,9 +40,7 @@ class CaseFile(pytest.File):
         for case in cases:
             for suffix, params in case.variants():
                 name = f"{case.id}[{suffix}]" if suffix else case.id
-                items.append(
-                    CaseItem.from_parent(self, name=name, nodeid=name, case=case, params=params)
-                )
+                items.append(CaseItem.from_parent(self, name=name, case=case, params=params))
         return items
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
@@ -71,8 +70,13 @@ class CaseItem(pytest.Item):
             entry = harness.catalog.get(requirement)
             if entry:
                 self.add_marker(level_marker(entry.level))
-        self.user_properties.append(("case", case.id))
-        self.user_properties.append(("requirements", " ".join(case.requirements)))
+        self.user_properties += [
+            ("case", case.id),
+            ("title", case.title),
+            ("role", case.role),
+            ("requirements", " ".join(case.requirements)),
+            ("assumptions", " ".join(case.assumptions)),
+        ]
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, (self.case.line or 1) - 1, f"{self.name}: {self.case.title}"

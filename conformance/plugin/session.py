@@ -55,21 +55,7 @@ class HarnessSession:
 
     def not_applicable(self, case: Case) -> str | None:
         """Why `case` does not apply to its DUT, or None when it does."""
-        dut = self.dut_for(case.role)
-        missing = [f for f in case.requires if not f.startswith("!") and not dut.declares(f)]
-        if missing:
-            return f"{dut.name} does not declare {', '.join(missing)} ({dut.path.name}: features)"
-        present = [f[1:] for f in case.requires if f.startswith("!") and dut.declares(f[1:])]
-        if present:
-            listed = ", ".join(present)
-            return f"{dut.name} declares {listed}; this case is for implementations without it"
-        facts = sorted(case.ixit_needed() - set(dut.ixit))
-        if facts:
-            return f"{dut.name} gives no ixit {', '.join(facts)} ({dut.path.name}: ixit)"
-        hooks = sorted(h for h in case.hooks_needed() if not dut.has(h))
-        if hooks:
-            return f"{dut.name} has no {case.role}.{' / '.join(hooks)} command ({dut.path.name})"
-        return None
+        return applicability(case, self.dut_for(case.role))
 
     def workdir(self, name: str) -> Path:
         """A fresh folder for one case's state and logs."""
@@ -90,3 +76,21 @@ class HarnessSession:
     def close(self) -> None:
         if self._server is not None:
             self._server.stop()
+
+
+def applicability(case: Case, dut: DutFile) -> str | None:
+    """Why `case` does not apply to `dut` (a feature, ixit fact or hook it lacks), or None."""
+    missing = [f for f in case.requires if not f.startswith("!") and not dut.declares(f)]
+    if missing:
+        return f"{dut.name} does not declare {', '.join(missing)} ({dut.path.name}: features)"
+    present = [f[1:] for f in case.requires if f.startswith("!") and dut.declares(f[1:])]
+    if present:
+        listed = ", ".join(present)
+        return f"{dut.name} declares {listed}; this case is for implementations without it"
+    facts = sorted(case.ixit_needed() - set(dut.ixit))
+    if facts:
+        return f"{dut.name} gives no ixit {', '.join(facts)} ({dut.path.name}: ixit)"
+    hooks = sorted(h for h in case.hooks_needed() if not dut.has(h))
+    if hooks:
+        return f"{dut.name} has no {case.role}.{' / '.join(hooks)} command ({dut.path.name})"
+    return None

@@ -139,11 +139,6 @@ def test_device_id_only_compared_when_known() -> None:
     assert DEVICE_ID in finding.message and "IMEI:other" in finding.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: wire.accept_lists reports ';' as the A3 separator when it only starts a media "
-    "type parameter (application/dm20;q=0.9), so a correct HTTP Accept gets an A3 info finding",
-)
 def test_accept_with_parameters_is_no_a3_remark() -> None:
     headers = request_headers(accept="application/dm20;q=0.9, application/tnds20")
     assert judge_request_headers(headers, PROFILE) == []

@@ -152,6 +152,4 @@ def test_bad_server_uris(text: str) -> None:
     ],
 )
 def test_add_query(url: str, expected: str) -> None:
-    query = PROFILE.default_query
-    assert "User" in query["values"]
-    assert add_query(url, query["name"], "User") == expected
+    assert add_query(url, PROFILE.default_query.name, "User") == expected
