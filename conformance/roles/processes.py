@@ -88,7 +88,8 @@ class DutProcess:
 
     def output(self, limit: int = 4000) -> str:
         """The last `limit` characters it printed."""
-        self._out.flush()
+        if not self._out.closed:
+            self._out.flush()
         try:
             data = self.log.read_bytes()
         except OSError:
