@@ -64,7 +64,8 @@ class CaseItem(pytest.Item):
         self.outcome: CaseOutcome | None = None
         harness: HarnessSession = self.config.stash[HARNESS]
         self.add_marker(case.role)
-        for command in sorted(case.commands_used() | {f.lstrip("!") for f in case.requires}):
+        named = case.commands_used() | {f.lstrip("!") for f in case.requires}
+        for command in sorted(c for c in named if harness.profile.command(c)):
             self.add_marker(command)
         for requirement in case.requirements:
             entry = harness.catalog.get(requirement)
