@@ -71,6 +71,7 @@ class CaseItem(pytest.Item):
             entry = harness.catalog.get(requirement)
             if entry:
                 self.add_marker(level_marker(entry.level))
+        self.extra_keyword_matches.update(case.requirements)  # -k DM20-6.3-002 selects
         self.user_properties += [
             ("case", case.id),
             ("title", case.title),

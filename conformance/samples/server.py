@@ -5,7 +5,7 @@
 
 Every path under /dm is a session URL (so CONT can point anywhere below it). Each `enqueue` adds
 one batch of commands for a device; its next session sends the batches one message each, END with
-the last. Everything a session saw is appended to DIR/record.json and served at /admin/record."""
+the last. Every exchange is appended to DIR/record.jsonl; /admin/record serves the sessions."""
 
 from __future__ import annotations
 
@@ -73,31 +73,33 @@ class DMServer:
                 self.record.append(entry)
             reply = session.receive(url, headers, body)
             exchange = session.exchanges[-1]
-            entry["exchanges"].append(
-                {
-                    "url": exchange.url,
-                    "message": client_message_json(exchange.message, self.profile)
-                    if exchange.message
-                    else None,
-                    "includes": list(exchange.message.includes) if exchange.message else [],
-                    "answered": [c.as_list() for c in exchange.answered],
-                    "sent": [c.as_list() for c in exchange.sent],
-                    "findings": [str(f) for f in exchange.findings],
-                }
-            )
-            self._save()
+            line = {
+                "device_id": device,
+                "session": entry["url"],
+                "url": exchange.url,
+                "message": client_message_json(exchange.message, self.profile)
+                if exchange.message
+                else None,
+                "includes": list(exchange.message.includes) if exchange.message else [],
+                "answered": [c.as_list() for c in exchange.answered],
+                "sent": [c.as_list() for c in exchange.sent],
+                "findings": [str(f) for f in exchange.findings],
+            }
+            entry["exchanges"].append(line)
+            self._save(line)
         return reply.status, reply.headers, reply.body
 
-    def _save(self) -> None:
+    def _save(self, line: dict[str, Any]) -> None:
+        """Append one exchange to DIR/record.jsonl (one line each: no rewrite as it grows)."""
         self.state.mkdir(parents=True, exist_ok=True)
-        temporary = self.state / "record.json.tmp"
-        temporary.write_text(json.dumps(self.record, indent=1), encoding="utf-8")
-        temporary.replace(self.state / "record.json")
+        with (self.state / "record.jsonl").open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
 
 
 def make_handler(server: DMServer, max_body: int) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes
 
         def log_message(self, format: str, *args: Any) -> None:
             print(f"{self.address_string()} {format % args}", file=sys.stderr)
