@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
+from conformance import __version__
 from conformance.plugin.cases import packaged_cases_dir
 from conformance.plugin.items import HARNESS, CaseFile, CaseItem
 from conformance.plugin.session import HarnessSession
 from conformance.plugin.verdicts import Verdict
 from conformance.profiles import load_profile
+from conformance.report.allure_support import write_run_files
 from conformance.report.results import ResultLog, count_verdicts, summary_line
 
 
@@ -60,6 +62,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[HARNESS] = HarnessSession(config)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Recorder(config.getoption("dm_reports")), "dm20-recorder")
+        alluredir = config.getoption("allure_report_dir", None)
+        if alluredir:
+            harness = config.stash[HARNESS]
+            duts = [harness.dut_for(role) for role in ("client", "server") if harness.applies(role)]
+            write_run_files(Path(alluredir), duts, harness.profile, __version__)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -22,6 +22,7 @@ from conformance.plugin.cases import Step
 from conformance.plugin.runner import CaseResult, CaseRun
 from conformance.plugin.verdicts import CaseError
 from conformance.plugin.views import body_json, headers_view, request_view
+from conformance.roles.exchange import HttpExchange
 from conformance.roles.processes import DutProcess
 from conformance.roles.reference_server import Event, ReferenceServer, Served
 
@@ -58,6 +59,9 @@ class ClientRoleRun(CaseRun):
                     process.stop()
                 self.result.exchanges = [e.exchange for e in self.server.events]
         return result
+
+    def transcript(self) -> list[HttpExchange]:
+        return [e.exchange for e in self.server.events]
 
     def _content(self) -> tuple[dict[str, Served], dict[str, int]]:
         content, uploads = {}, {}

@@ -17,6 +17,7 @@ from conformance.plugin.client_role import ClientRoleRun
 from conformance.plugin.runner import CaseResult, Settings
 from conformance.plugin.server_role import ServerRoleRun
 from conformance.plugin.verdicts import CaseOutcome
+from conformance.report.allure_support import case_marks, dynamic_labels
 
 if TYPE_CHECKING:
     from conformance.plugin.session import HarnessSession
@@ -71,6 +72,8 @@ class CaseItem(pytest.Item):
             entry = harness.catalog.get(requirement)
             if entry:
                 self.add_marker(level_marker(entry.level))
+        for mark in case_marks(case, harness.catalog):
+            self.add_marker(mark)
         self.extra_keyword_matches.update(case.requirements)  # -k DM20-6.3-002 selects
         self.user_properties += [
             ("case", case.id),
@@ -91,6 +94,7 @@ class CaseItem(pytest.Item):
 
     def runtest(self) -> None:
         harness: HarnessSession = self.config.stash[HARNESS]
+        dynamic_labels(self.case, harness.catalog, self.params)
         dut = harness.dut_for(self.case.role)
         settings = Settings(
             dut,

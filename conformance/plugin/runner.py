@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import allure
+
 from conformance.catalog import Catalog
 from conformance.core.judge import FAIL, INFO, Finding
 from conformance.dut import DutFile
@@ -15,6 +17,7 @@ from conformance.plugin.matching import mismatches, pick
 from conformance.plugin.substitute import SubstitutionError, flatten, substitute
 from conformance.plugin.verdicts import CaseError, Inconclusive, NonConformance, Verdict
 from conformance.profiles import Profile
+from conformance.report.allure_support import attach_exchange
 from conformance.roles.exchange import HttpExchange
 
 
@@ -63,20 +66,30 @@ class CaseRun:
         }
         self.result = CaseResult(Verdict.PASS)
         self.step: Step | None = None
+        self.attached = 0  # exchanges already attached to the Allure steps
 
     # -- the steps -----------------------------------------------------------------------------
     def run(self) -> CaseResult:
         """Run every step in order; raise a CaseOutcome for any verdict but PASS/INFORMATIONAL."""
         for step in self.case.steps:
             self.step = step
-            handler = getattr(
-                self, f"step_{step.action}_{step.what}" if step.what else f"step_{step.action}"
-            )
-            handler(step)
+            with allure.step(step.label):
+                try:
+                    getattr(self, f"step_{step.action}" + (f"_{step.what}" if step.what else ""))(
+                        step
+                    )
+                finally:
+                    for exchange in self.transcript()[self.attached :]:
+                        attach_exchange(exchange)
+                    self.attached = len(self.transcript())
         self.step = None
         if self.result.infos:
             self.result.verdict = Verdict.INFORMATIONAL
         return self.result
+
+    def transcript(self) -> list[HttpExchange]:
+        """Every exchange of the case so far, in order; the role runners say where they are."""
+        return []
 
     @property
     def label(self) -> str:

@@ -61,6 +61,9 @@ class ServerRoleRun(CaseRun):
                 self.result.exchanges = list(self.client.exchanges)
                 self.client.close()
 
+    def transcript(self) -> list[HttpExchange]:
+        return list(self.client.exchanges)
+
     # -- steps ---------------------------------------------------------------------------------
     def step_enqueue(self, step: Step) -> None:
         commands = self.sub(step.data["enqueue"])

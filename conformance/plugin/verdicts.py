@@ -81,7 +81,7 @@ class CaseOutcome(Exception):
         self.received = received
         self.exchanges = exchanges
         self.output = output
-        super().__init__(f"{step}: {'; '.join(problems)}")
+        super().__init__(f"{self.verdict.value} at {step}: {'; '.join(problems)}")
 
     def report(self) -> str:
         """The failure as Tavern prints one: step, requirements, problems, expected beside
