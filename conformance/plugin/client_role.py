@@ -20,11 +20,11 @@ from conformance.core.observer import SessionObserver
 from conformance.core.wire import dump_json
 from conformance.plugin.cases import Step
 from conformance.plugin.runner import CaseResult, CaseRun
-from conformance.plugin.verdicts import CaseError
 from conformance.plugin.views import body_json, headers_view, request_view
 from conformance.roles.exchange import HttpExchange
 from conformance.roles.processes import DutProcess
 from conformance.roles.reference_server import Event, ReferenceServer, Served
+from conformance.verdicts import CaseError
 
 POLL_S = 0.05
 

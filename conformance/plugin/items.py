@@ -16,8 +16,8 @@ from conformance.plugin.cases import Case, load_case_file
 from conformance.plugin.client_role import ClientRoleRun
 from conformance.plugin.runner import CaseResult, Settings
 from conformance.plugin.server_role import ServerRoleRun
-from conformance.plugin.verdicts import CaseOutcome
 from conformance.report.allure_support import case_marks, dynamic_labels
+from conformance.verdicts import CaseOutcome
 
 if TYPE_CHECKING:
     from conformance.plugin.session import HarnessSession

@@ -15,10 +15,10 @@ from conformance.dut import DutFile
 from conformance.plugin.cases import Case, Step
 from conformance.plugin.matching import mismatches, pick
 from conformance.plugin.substitute import SubstitutionError, flatten, substitute
-from conformance.plugin.verdicts import CaseError, Inconclusive, NonConformance, Verdict
 from conformance.profiles import Profile
 from conformance.report.allure_support import attach_exchange
 from conformance.roles.exchange import HttpExchange
+from conformance.verdicts import CaseError, Inconclusive, NonConformance, Verdict
 
 
 @dataclass

@@ -14,12 +14,12 @@ from conformance.core.messages import Alert, Status
 from conformance.core.wire import dump_json
 from conformance.plugin.cases import Case, Step
 from conformance.plugin.runner import CaseResult, CaseRun, Settings
-from conformance.plugin.verdicts import CaseError
 from conformance.plugin.views import headers_view
 from conformance.roles.exchange import HttpExchange
 from conformance.roles.reference_client import ReferenceClient, simulated_device
 from conformance.roles.reference_server import ReferenceServer, Served
 from conformance.roles.server_under_test import ServerUnderTest
+from conformance.verdicts import CaseError
 
 
 class ServerRoleRun(CaseRun):

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from conformance.plugin.verdicts import SEVERITY
+from conformance.verdicts import SEVERITY
 
 RESULTS_DIR = "results"
 
