@@ -19,6 +19,7 @@ from conformance.profiles import load_profile
 from conformance.report.allure_support import write_run_files
 from conformance.report.conformance_report import build
 from conformance.report.conformance_report import write as write_report
+from conformance.report.gate import Gate, evaluate
 from conformance.report.results import ResultLog, count_verdicts, summary_line
 from conformance.verdicts import Verdict
 
@@ -42,6 +43,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         metavar="DIR",
         help="a folder of vendor cases to collect too (repeatable)",
+    )
+    group.addoption(
+        "--dm-baseline",
+        metavar="FILE",
+        help="known deviations (YAML): their failures do not fail the run; stale ones are listed",
+    )
+    group.addoption(
+        "--dm-strict",
+        action="store_true",
+        help="fail the run on failures of SHOULD/MAY requirements too",
     )
     group.addoption(
         "--dm-reports", metavar="DIR", help="folder for per-case work files and results"
@@ -176,6 +187,7 @@ class Recorder:
         self.reports = Path(reports) if reports else None
         self.log = ResultLog(self.reports) if self.reports else None
         self.started = datetime.now(UTC)
+        self.gate = Gate()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "teardown" or not any(n == "verdict" for n, _ in report.user_properties):
@@ -185,20 +197,42 @@ class Recorder:
         if self.log is not None:
             self.log.write(record)
 
-    def pytest_sessionfinish(self) -> None:
-        """The conformance report, from every verdict reached (also after an interruption)."""
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """The gate decides the exit status; the conformance report is written from every
+        verdict reached (also after an interruption)."""
+        harness = self.config.stash[HARNESS]
+        self.gate = evaluate(self.records, harness.catalog, harness.baseline, harness.strict)
+        if (
+            session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+            and self.records
+        ):
+            session.exitstatus = (
+                pytest.ExitCode.OK if self.gate.passed else pytest.ExitCode.TESTS_FAILED
+            )
         if self.reports is None:
             return
-        harness = self.config.stash[HARNESS]
         duts = [harness.dut_for(role) for role in ("client", "server") if harness.applies(role)]
         files = case_files(_case_roots(self.config))
         data = build(self.records, duts, harness.profile, harness.catalog, files, self.started)
+        data["gate"] = self.gate.as_dict()
         write_report(self.reports, data)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.records:
             terminalreporter.write_sep("=", "conformance verdicts")
             terminalreporter.write_line(summary_line(count_verdicts(self.records)))
+            gate = self.gate
+            terminalreporter.write_line(
+                f"gate {'PASSED' if gate.passed else 'FAILED'}: {gate.summary()}"
+            )
+            for title, names in (
+                ("new failures", gate.new),
+                ("stale baseline entries", gate.stale),
+                ("advisory (SHOULD/MAY, not --dm-strict)", gate.advisory),
+            ):
+                if names:
+                    terminalreporter.write_line(f"  {title}: {', '.join(names)}")
 
 
 WORDS = {

@@ -13,6 +13,7 @@ from conformance.catalog import Catalog, load_catalog
 from conformance.dut import DutFile, load_dut
 from conformance.plugin.cases import Case
 from conformance.profiles import Profile, load_profile
+from conformance.report.gate import load_baseline
 from conformance.roles.server_under_test import ServerUnderTest
 from conformance.samples import dut_file
 
@@ -29,6 +30,9 @@ class HarnessSession:
         )
         self.catalog: Catalog = load_catalog()
         self.timeout_s: float | None = option("dm_timeout")
+        baseline = option("dm_baseline")
+        self.baseline: dict[str, str] = load_baseline(Path(baseline)) if baseline else {}
+        self.strict: bool = option("dm_strict")
         reports = option("dm_reports")
         worker = getattr(config, "workerinput", {}).get("workerid", "main")
         base = (
