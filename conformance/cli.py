@@ -3,27 +3,34 @@
     dm20-conformance run [--dut FILE] [--role client|server|both] [--cases DIR] …
     dm20-conformance list [--dut FILE] [--cases DIR]
     dm20-conformance validate [PATH …] [--dut FILE …]
+    dm20-conformance report RUN_DIR [RUN_DIR …] [--out DIR]
 
 `run` wraps pytest with the dm20 plugin and writes reports/<timestamp>/ (allure-results,
 junit.xml, results/*.jsonl); `list` says which cases apply to a DUT and why the others do not;
-`validate` checks case files and DUT files against their schemas before anything runs."""
+`validate` checks case files and DUT files against their schemas before anything runs; `report`
+merges runs into one conformance report and makes the Allure HTML report (Node's npx)."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from conformance.catalog import load_catalog
 from conformance.dut import load_dut, unknown_features
 from conformance.inputs import InputError, Problem
 from conformance.plugin.cases import case_files, load_all, packaged_cases_dir
 from conformance.plugin.session import applicability
 from conformance.profiles import load_profile
-from conformance.report.results import count_verdicts, read_results, summary_line
+from conformance.report.conformance_report import build, merge_runs, write
+from conformance.report.gate import evaluate, load_baseline
+from conformance.report.results import RESULTS_DIR, count_verdicts, read_results, summary_line
 from conformance.samples import dut_file
 
 
@@ -93,6 +100,53 @@ def cmd_run(args: argparse.Namespace) -> int:
     counts = count_verdicts(records)
     print(f"dm20-conformance: {summary_line(counts)} ({len(records)} cases) -> {out}")
     return int(code)  # the gate's decision (see report/gate.py)
+
+
+ALLURE_NPM = "allure@3"  # Allure 3's command line, from the npm registry (runs on Node, no Java)
+
+
+def allure_html(results: list[Path], out: Path) -> str:
+    """Turn allure-results folders into the Allure HTML report at `out`; what happened, in words."""
+    npx = shutil.which("npx")
+    if npx is None:
+        return (
+            f"no Node.js here, so no Allure HTML: install Node.js (it brings npx), then run "
+            f"`npx --yes {ALLURE_NPM} generate {' '.join(map(str, results))} -o {out}`"
+        )
+    argv = [npx, "--yes", ALLURE_NPM, "generate", *map(str, results), "-o", str(out)]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
+    except subprocess.TimeoutExpired:
+        return "the Allure command line did not finish within 600 s"
+    if done.returncode != 0:
+        return f"the Allure command line failed ({done.returncode}): {done.stderr.strip()[-800:]}"
+    return f"Allure HTML report: {out / 'index.html'}"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    runs = [Path(r) for r in args.runs]
+    missing = [r for r in runs if not (r / RESULTS_DIR).is_dir()]
+    if missing:
+        print(
+            f"not a run folder (no {RESULTS_DIR}/): {', '.join(map(str, missing))}", file=sys.stderr
+        )
+        return 2
+    out = Path(args.out) if args.out else runs[0]
+    records, implementations, started = merge_runs(runs)
+    catalog = load_catalog()
+    profile = load_profile(args.profile)
+    data = build(
+        records, implementations, profile, catalog, case_files(_roots(args.cases)), started
+    )
+    baseline = load_baseline(Path(args.baseline)) if args.baseline else None
+    data["gate"] = evaluate(records, catalog, baseline, args.strict).as_dict()
+    as_json, as_html = write(out, data)
+    print(f"conformance report: {as_html} and {as_json}")
+    print(f"{len(records)} cases from {len(runs)} run(s): {summary_line(count_verdicts(records))}")
+    if not args.no_allure:
+        results = [r / "allure-results" for r in runs if (r / "allure-results").is_dir()]
+        print(allure_html(results, out / "allure-report"))
+    return 0 if data["gate"]["outcome"] == "PASSED" else 1
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -171,6 +225,20 @@ def parser() -> argparse.ArgumentParser:
     listing.add_argument("--dut", help="DUT file (default: the bundled samples)")
     listing.add_argument("--cases", action="append", default=[], metavar="DIR")
     listing.set_defaults(func=cmd_list)
+    report = commands.add_parser(
+        "report",
+        help="rebuild the conformance report of one or more runs (merged) and the Allure HTML",
+    )
+    report.add_argument("runs", nargs="+", metavar="RUN_DIR", help="reports/<timestamp> folders")
+    report.add_argument(
+        "--out", metavar="DIR", help="where to write (default: the first run folder)"
+    )
+    report.add_argument("--profile", default="dm20-draft")
+    report.add_argument("--cases", action="append", default=[], metavar="DIR")
+    report.add_argument("--baseline", metavar="FILE")
+    report.add_argument("--strict", action="store_true")
+    report.add_argument("--no-allure", action="store_true", help="skip the Allure HTML report")
+    report.set_defaults(func=cmd_report)
     validate = commands.add_parser(
         "validate", help="check case files and DUT files against their schemas"
     )

@@ -5,6 +5,7 @@ line and what is wrong."""
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -82,7 +83,8 @@ class Case:
     pages: dict[str, str] = field(default_factory=dict)
 
     def variants(self) -> list[tuple[str, dict[str, Any]]]:
-        """(ID suffix, parameter values) of each parametrized run; one unnamed run without."""
+        """(ID suffix, parameter values) of each parametrized run; one unnamed run without.
+        Suffixes are unique: a value shortened to the same text gets its position added."""
         if not self.parametrize:
             return [("", {})]
         names = list(self.parametrize)
@@ -90,7 +92,11 @@ class Case:
         for values in itertools.product(*(self.parametrize[n] for n in names)):
             chosen = dict(zip(names, values, strict=True))
             runs.append(("-".join(f"{n}={_short(v)}" for n, v in chosen.items()), chosen))
-        return runs
+        counts = Counter(suffix for suffix, _ in runs)
+        return [
+            (f"{suffix}-{index}" if counts[suffix] > 1 else suffix, chosen)
+            for index, (suffix, chosen) in enumerate(runs)
+        ]
 
     def ixit_needed(self) -> set[str]:
         """The ixit facts the case's placeholders use (missing ones make it not applicable)."""

@@ -17,7 +17,7 @@ from conformance.plugin.items import HARNESS, CaseFile, CaseItem
 from conformance.plugin.session import HarnessSession
 from conformance.profiles import load_profile
 from conformance.report.allure_support import write_run_files
-from conformance.report.conformance_report import build
+from conformance.report.conformance_report import build, implementation
 from conformance.report.conformance_report import write as write_report
 from conformance.report.gate import Gate, evaluate
 from conformance.report.results import ResultLog, count_verdicts, summary_line
@@ -214,7 +214,9 @@ class Recorder:
             return
         duts = [harness.dut_for(role) for role in ("client", "server") if harness.applies(role)]
         files = case_files(_case_roots(self.config))
-        data = build(self.records, duts, harness.profile, harness.catalog, files, self.started)
+        used = [implementation(d) for d in duts]
+        started = self.started.isoformat(timespec="seconds")
+        data = build(self.records, used, harness.profile, harness.catalog, files, started)
         data["gate"] = self.gate.as_dict()
         write_report(self.reports, data)
 

@@ -17,7 +17,7 @@ from conformance.catalog import Catalog
 from conformance.dut import DutFile
 from conformance.profiles import Profile
 from conformance.report.html import render
-from conformance.report.results import count_verdicts
+from conformance.report.results import count_verdicts, read_results
 from conformance.verdicts import Verdict, worst
 
 UNTESTABLE = "UNTESTABLE"
@@ -75,11 +75,11 @@ def requirement_rows(catalog: Catalog, records: list[dict[str, Any]]) -> list[di
 
 def build(
     records: list[dict[str, Any]],
-    duts: list[DutFile],
+    implementations: list[dict[str, Any]],
     profile: Profile,
     catalog: Catalog,
     case_files: list[Path],
-    started: datetime | None = None,
+    started: str | None = None,
 ) -> dict[str, Any]:
     """The report's data."""
     used = sorted({a for r in records for a in r.get("assumptions", [])}, key=lambda a: int(a[1:]))
@@ -93,10 +93,10 @@ def build(
             "cases_sha256": cases_hash(case_files),
         },
         "run": {
-            "started": (started or datetime.now(UTC)).isoformat(timespec="seconds"),
+            "started": started or datetime.now(UTC).isoformat(timespec="seconds"),
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         },
-        "implementations": [{**d.identity(), "ixit": d.ixit} for d in duts],
+        "implementations": implementations,
         "profile": {
             "name": profile.name,
             "title": profile.title,
@@ -117,3 +117,26 @@ def write(folder: Path, data: dict[str, Any]) -> tuple[Path, Path]:
     as_html = folder / "report.html"
     as_html.write_text(render(data), encoding="utf-8")
     return as_json, as_html
+
+
+def implementation(dut: DutFile) -> dict[str, Any]:
+    """What the report shows of a DUT: its identity, declared features and ixit."""
+    return {**dut.identity(), "ixit": dut.ixit}
+
+
+def merge_runs(runs: list[Path]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
+    """The records of several runs (or several workers' files) as one: a case that ran in a
+    later run replaces its earlier record. Also the implementations and the run's start."""
+    by_case: dict[str, dict[str, Any]] = {}
+    implementations: dict[tuple[str, str], dict[str, Any]] = {}
+    started = None
+    for run in runs:
+        for record in read_results(run):
+            by_case[record["nodeid"]] = record
+        report = run / "report.json"
+        if report.is_file():
+            data = json.loads(report.read_text(encoding="utf-8"))
+            started = started or data["run"]["started"]
+            for dut in data["implementations"]:
+                implementations[(dut["role"], dut["file"])] = dut
+    return list(by_case.values()), list(implementations.values()), started
