@@ -5,6 +5,7 @@ it is reached. Small enough to read top to bottom; the work is done in the modul
 from __future__ import annotations
 
 import logging
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[HARNESS] = HarnessSession(config)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Recorder(config), "dm20-recorder")
+        config.stash[PREVIOUS_SIGTERM] = signal.signal(signal.SIGTERM, _stop_on_sigterm)
         alluredir = config.getoption("allure_report_dir", None)
         if alluredir:
             harness = config.stash[HARNESS]
@@ -83,9 +85,19 @@ def pytest_configure(config: pytest.Config) -> None:
             write_run_files(Path(alluredir), duts, harness.profile, __version__)
 
 
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM stops the run like Ctrl-C: the cases that ran keep their verdicts and reports."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+PREVIOUS_SIGTERM = pytest.StashKey[Any]()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if HARNESS in config.stash:
         config.stash[HARNESS].close()
+    if PREVIOUS_SIGTERM in config.stash:
+        signal.signal(signal.SIGTERM, config.stash[PREVIOUS_SIGTERM])
 
 
 def _case_roots(config: pytest.Config) -> list[Path]:

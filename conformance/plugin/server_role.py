@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from conformance.core.client import Done
 from conformance.core.judge import judge_server_answer
@@ -55,6 +56,9 @@ class ServerRoleRun(CaseRun):
         }
         with ReferenceServer(self.profile, self.timeout_s, content, {}, pages) as helper:
             self.names.update(content_url=helper.url("content"), web_url=helper.url("web"))
+            # The device follows the server's URLs only to the server itself and the harness.
+            hosts = {urlsplit(self.server.url).netloc, urlsplit(helper.base_url).netloc}
+            self.client.driver.allowed = frozenset(hosts)
             try:
                 return super().run()
             finally:

@@ -5,6 +5,7 @@ core through this one class."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -24,10 +25,17 @@ class Driver:
     http: httpx.Client
     timeout_s: float
     exchanges: list[HttpExchange] = field(default_factory=list)
+    allowed: frozenset[str] | None = None  # host:port the client may reach; None: any
 
     def call(
         self, method: str, url: str, headers: dict[str, str] | None = None, body: bytes = b""
     ) -> HttpExchange:
+        netloc = urlsplit(url).netloc
+        if self.allowed is not None and netloc not in self.allowed:
+            record = HttpExchange(method, url, dict(headers or {}), body)
+            record.error = f"refused: {netloc} is not a host the DUT file allows"
+            self.exchanges.append(record)
+            return record
         record = request(
             self.http,
             method,

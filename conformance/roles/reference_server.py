@@ -146,6 +146,9 @@ class ReferenceServer:
             self._record("stray", path, request, b"")
             return Response("body too large", status=413)
         if endpoint == SESSION and request.method == "POST":
+            if self._pending() >= self.profile.limits.max_exchanges:
+                self._record("stray", path, request, body)
+                return Response("too many unanswered session requests", status=503)
             return self._session(self._record("session", path, request, body))
         if endpoint == CONTENT and request.method == "GET" and path in self.content:
             return self._serve(self._record("fetch", path, request, body), self.content[path])
@@ -157,6 +160,10 @@ class ReferenceServer:
             return self._serve(self._record("browse", path, request, body), self.pages[path])
         event = self._record("stray", path, request, body)
         return self._serve(event, Served(404, self.profile.media.text, b"no such resource"))
+
+    def _pending(self) -> int:
+        with self._changed:
+            return sum(1 for e in self.events if e.kind == "session" and not e.answered.is_set())
 
     def _serve(self, event: Event, served: Served) -> Response:
         headers = {self.profile.headers.content_type: served.content_type} if served.body else {}
