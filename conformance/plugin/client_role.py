@@ -306,7 +306,7 @@ class ClientRoleRun(CaseRun):
 
     # -- the end -------------------------------------------------------------------------------
     def step_expect_end(self, step: Step) -> None:
-        grace = float(step.data.get("grace_s", 0.3))
+        grace = float(step.data.get("grace_s", 0.1))
         deadline = time.monotonic() + self.timeout_s
         while not self._all_exited() and time.monotonic() < deadline:
             if self.server.since(self.last_session, {"session"}):

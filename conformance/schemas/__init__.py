@@ -1,15 +1,21 @@
-"""The JSON Schemas of the package, loaded once, and validation that reports where it failed."""
+"""The JSON Schemas of the package, loaded once, and validation that reports where it failed.
+
+Every schema gets two validators: jsonschema-rs answers "valid?" in microseconds (it runs on
+every message and every case file), and only when the answer is no does the jsonschema reference
+implementation find the errors and say where they are."""
 
 from __future__ import annotations
 
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
+import jsonschema_rs
 import referencing
 
 if TYPE_CHECKING:
@@ -23,22 +29,53 @@ def load_schema(name: str) -> dict[str, Any]:
     return json.loads(text)
 
 
+@dataclass(frozen=True)
+class Checker:
+    """A schema's two validators: the fast one decides, the precise one explains."""
+
+    fast: Any  # jsonschema_rs validator
+    precise: jsonschema.protocols.Validator
+
+    @classmethod
+    def build(
+        cls, schema: dict[str, Any], resources: dict[str, dict[str, Any]] | None = None
+    ) -> Checker:
+        resources = resources or {}
+        precise_cls = jsonschema.validators.validator_for(schema)
+        precise_cls.check_schema(schema)
+        registry = referencing.Registry().with_resources(
+            (uri, referencing.Resource.from_contents(s)) for uri, s in resources.items()
+        )
+        fast_registry = jsonschema_rs.Registry(list(resources.items())) if resources else None
+        return cls(
+            jsonschema_rs.validator_for(schema, registry=fast_registry),
+            precise_cls(schema, registry=registry),
+        )
+
+    def errors(self, instance: Any) -> list[tuple[tuple[Any, ...], str]]:
+        """Every way `instance` breaks the schema, as (path into the instance, message)."""
+        if self.fast.is_valid(instance):
+            return []
+        return _explain(self.precise.iter_errors(instance))
+
+
 @functools.cache
-def validator(name: str) -> jsonschema.protocols.Validator:
-    """A reusable validator for the schema `name`."""
-    schema = load_schema(name)
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
+def validator(name: str) -> Checker:
+    """The validators of the schema `name`."""
+    return Checker.build(load_schema(name))
 
 
 def schema_errors(
-    instance: Any, name: str, checker: jsonschema.protocols.Validator | None = None
+    instance: Any, name: str, checker: Checker | None = None
 ) -> list[tuple[tuple[Any, ...], str]]:
-    """Every way `instance` breaks schema `name` (or the given validator), as (path into the
+    """Every way `instance` breaks schema `name` (or the given checker's), as (path into the
     instance, message), sorted by path."""
+    return (checker or validator(name)).errors(instance)
+
+
+def _explain(errors: Iterable[jsonschema.ValidationError]) -> list[tuple[tuple[Any, ...], str]]:
     found = []
-    for error in (checker or validator(name)).iter_errors(instance):
+    for error in errors:
         best = jsonschema.exceptions.best_match([error])
         path = tuple(best.absolute_path)
         if best.validator == "additionalProperties" and isinstance(best.instance, dict):
@@ -83,7 +120,7 @@ _MESSAGE_SCHEMAS = ("command-message", "client-message", "tnds20", "alert")
 
 
 @functools.cache
-def message_validator(name: str, profile: Profile) -> jsonschema.protocols.Validator:
+def message_validator(name: str, profile: Profile) -> Checker:
     """A validator for message schema `name` with the profile's names filled in: the schema files
     say `${keys.commands}` where the profile says `CMD`, so one schema serves every profile."""
 
@@ -91,9 +128,4 @@ def message_validator(name: str, profile: Profile) -> jsonschema.protocols.Valid
         return getattr(profile, section)[key]
 
     filled = {n: _fill(load_schema(n), lookup) for n in _MESSAGE_SCHEMAS}
-    registry: referencing.Registry = referencing.Registry().with_resources(
-        (s["$id"], referencing.Resource.from_contents(s)) for s in filled.values()
-    )
-    schema = filled[name]
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, registry=registry)
+    return Checker.build(filled[name], {s["$id"]: s for s in filled.values()})
