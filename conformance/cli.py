@@ -4,11 +4,14 @@
     dm20-conformance list [--dut FILE] [--cases DIR]
     dm20-conformance validate [PATH …] [--dut FILE …]
     dm20-conformance report RUN_DIR [RUN_DIR …] [--out DIR]
+    dm20-conformance load [--dut FILE] --devices N --duration S [--rate R] [--enqueue N]
+    dm20-conformance coverage [--cases DIR …] [--out DIR]
 
 `run` wraps pytest with the dm20 plugin and writes reports/<timestamp>/ (allure-results,
 junit.xml, results/*.jsonl); `list` says which cases apply to a DUT and why the others do not;
 `validate` checks case files and DUT files against their schemas before anything runs; `report`
-merges runs into one conformance report and makes the Allure HTML report (Node's npx)."""
+merges runs into one conformance report and makes the Allure HTML report (Node's npx);
+`coverage` prints the requirement x cases x role matrix and writes coverage.json and coverage.md."""
 
 from __future__ import annotations
 
@@ -25,9 +28,11 @@ import pytest
 from conformance.catalog import load_catalog
 from conformance.dut import load_dut, unknown_features
 from conformance.inputs import InputError, Problem
+from conformance.load.command import add_parser as add_load_parser
 from conformance.plugin.cases import case_files, load_all, packaged_cases_dir
 from conformance.plugin.session import applicability
 from conformance.profiles import load_profile
+from conformance.report import coverage as coverage_matrix
 from conformance.report.conformance_report import build, merge_runs, write
 from conformance.report.gate import evaluate, load_baseline
 from conformance.report.results import RESULTS_DIR, count_verdicts, read_results, summary_line
@@ -194,6 +199,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    cases, problems = load_all(_roots(args.cases))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    data = coverage_matrix.coverage(load_catalog(), coverage_matrix.collected(cases))
+    as_json, as_md = coverage_matrix.write(Path(args.out), data)
+    print(coverage_matrix.markdown(data), end="")
+    print(f"coverage matrix: {as_md} and {as_json}", file=sys.stderr)
+    return 1 if problems or data["summary"]["gaps"] else 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="dm20-conformance", description=__doc__.splitlines()[0])
     commands = top.add_subparsers(dest="command", required=True)
@@ -253,6 +269,18 @@ def parser() -> argparse.ArgumentParser:
         help="a DUT file to check (repeatable)",
     )
     validate.set_defaults(func=cmd_validate)
+    cover = commands.add_parser(
+        "coverage",
+        help="the requirement x cases x role matrix (writes coverage.json and coverage.md)",
+    )
+    cover.add_argument(
+        "--cases", action="append", default=[], metavar="DIR", help="vendor case folder"
+    )
+    cover.add_argument(
+        "--out", default=".", metavar="DIR", help="where to write (default: the current folder)"
+    )
+    cover.set_defaults(func=cmd_coverage)
+    add_load_parser(commands)  # many simulated devices against a server (conformance/load/)
     return top
 
 

@@ -35,12 +35,12 @@ CATEGORIES = [
     {
         "name": "Implementation does not conform",
         "matchedStatuses": ["failed"],
-        "messageRegex": "(?s)^FAIL.*",
+        "messageRegex": r"(?s)^(\S+: )?FAIL at .*",
     },
     {
         "name": "Timeout, implementation did not respond",
         "matchedStatuses": ["failed", "broken"],
-        "messageRegex": "(?s)^INCONCLUSIVE.*",
+        "messageRegex": r"(?s)^(\S+: )?INCONCLUSIVE at .*",
     },
     {"name": "Harness or environment error", "matchedStatuses": ["broken", "failed"]},
     {"name": "Not applicable to the implementation", "matchedStatuses": ["skipped"]},

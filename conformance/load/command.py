@@ -1,0 +1,88 @@
+"""The `dm20-conformance load` subcommand: its options and what it prints (the CLI registers it
+with `add_parser`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from conformance.dut import load_dut
+from conformance.load.runner import LoadError, LoadSettings, run_load
+from conformance.samples import dut_file
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    """Exit status: 0 when sessions completed and no exchange broke a requirement, 1 otherwise,
+    2 when the load could not run."""
+    dut = load_dut(args.dut or dut_file("server"))
+    settings = LoadSettings(
+        devices=args.devices,
+        duration_s=args.duration,
+        rate=args.rate,
+        timeout_s=args.timeout,
+        enqueue=args.enqueue,
+        ramp_s=args.ramp,
+    )
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="dm20-load-"))
+    print(f"dm20-conformance load: work folder {work} (server and enqueue logs)", flush=True)
+    try:
+        stats = run_load(dut, settings, work, say=lambda text: print(text, flush=True))
+    except LoadError as exc:
+        print(f"dm20-conformance load: {exc}", file=sys.stderr)
+        return 2
+    print(stats.report())
+    if args.json:
+        Path(args.json).write_text(json.dumps(stats.as_dict(), indent=1), encoding="utf-8")
+    return 1 if stats.non_conformant or stats.completed == 0 else 0
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add `load` to the CLI's subcommands (the object `add_subparsers` returned)."""
+    load = commands.add_parser(
+        "load",
+        help="many simulated devices against a DM server at once, every exchange judged",
+        description="Run many simulated devices through DM sessions against a DM server at "
+        "once; judge every answer; print sessions/s, latency percentiles and every "
+        "non-conformant exchange by requirement. Exit status: 0 when sessions completed and no "
+        "exchange broke a requirement, 1 otherwise, 2 when the load could not run.",
+    )
+    load.add_argument("--dut", help="DUT file of a DM server (default: the bundled sample)")
+    load.add_argument("--devices", type=int, default=10, help="simulated devices (default: 10)")
+    load.add_argument(
+        "--duration", type=float, default=10.0, metavar="S", help="seconds of load (default: 10)"
+    )
+    load.add_argument(
+        "--rate",
+        type=float,
+        metavar="R",
+        help="sessions started per second, all devices together (default: as fast as answered)",
+    )
+    load.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        help="deadline of every request (default: the DUT file's timeout_s)",
+    )
+    load.add_argument(
+        "--enqueue",
+        type=int,
+        default=0,
+        metavar="N",
+        help="first queue N one-command batches per device through the enqueue hook "
+        "(the first session of each device carries them)",
+    )
+    load.add_argument(
+        "--ramp",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="start the devices evenly over S seconds (default: 1)",
+    )
+    load.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    load.add_argument("--work", metavar="DIR", help="work folder (default: a new temporary one)")
+    load.set_defaults(func=cmd_load)
+    return load

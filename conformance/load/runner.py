@@ -1,0 +1,380 @@
+"""Many simulated devices against one DM server at once, every exchange judged by the core.
+
+    stats = run_load(load_dut("server.yaml"), LoadSettings(devices=500, duration_s=30))
+
+One asyncio loop drives every device: each runs the core's ClientSession (synchronous, sans I/O)
+and awaits only its HTTP, through one shared httpx.AsyncClient. Every answer goes through the
+judge (`judge_server_answer`), so a server that breaks a requirement only under load is caught
+and named. The server is started and stopped through its DUT file (`ServerUnderTest`), its
+`enqueue` hook can give each device commands before the load starts, and the run is bounded: by
+its duration (sessions still open then are cut off, not waited for), by a deadline on every
+request, and by Ctrl-C or SIGTERM, which end it early with the figures so far."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import math
+import os
+import random
+import signal
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from conformance.core.client import Browse, ClientSession, Done, Fetch, Response, Send, Upload
+from conformance.core.device import Device
+from conformance.core.judge import FAIL, Finding, judge_server_answer
+from conformance.core.messages import Alert
+from conformance.dut import DutFile
+from conformance.load.stats import LoadStats
+from conformance.profiles import Profile, load_profile
+from conformance.roles.reference_client import simulated_device
+from conformance.roles.server_under_test import ServerUnderTest
+
+SESSION_ENDS = "DM20-5.2-004"  # "repeated until the server does not want to perform any more…"
+MAX_FOLLOW_UPS = 10  # sessions an EXEC may ask for after one session (A10), per cycle
+ERROR_BACKOFF_S = 0.05  # a device whose request failed waits this long before its next session
+
+
+class LoadError(Exception):
+    """The load cannot run (the DUT file is no server's, the server does not start, …)."""
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    """How much load, for how long."""
+
+    devices: int
+    duration_s: float
+    rate: float | None = None  # sessions started per second, all devices together; None: flat out
+    timeout_s: float | None = None  # deadline of every request; None: the DUT file's timeout_s
+    enqueue: int = 0  # commands queued per device through the enqueue hook, one batch each
+    ramp_s: float = 1.0  # devices start evenly spread over this many seconds
+    hook_workers: int = 0  # enqueue hooks run at once; 0: twice the cores
+
+
+# -- the devices ----------------------------------------------------------------------------------
+@dataclass
+class _Answer:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+class _Pacer:
+    """Hands out session starts at `rate` per second, in the order they are asked for."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self.next = time.monotonic()
+
+    async def turn(self) -> None:
+        now = time.monotonic()
+        slot = max(self.next, now)
+        self.next = slot + self.interval
+        await asyncio.sleep(slot - now)
+
+
+class LoadRun:
+    """The devices of one run, sharing one HTTP client, one pacer and one LoadStats."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        url: str,
+        device_ids: list[str],
+        settings: LoadSettings,
+        timeout_s: float,
+        stats: LoadStats,
+    ) -> None:
+        self.profile = profile
+        self.url = url
+        self.settings = settings
+        self.timeout_s = timeout_s
+        self.stats = stats
+        self.allowed = urlsplit(url).netloc  # the device fetches and uploads only there
+        template = simulated_device(device_ids[0] if device_ids else "", profile)
+        self.devices = [self._device(template, d) for d in device_ids]
+        self.in_session = [False] * len(device_ids)
+        self.pacer = _Pacer(settings.rate) if settings.rate else None
+        self.max_body = profile.limits.max_body_bytes
+
+    def _device(self, template: Device, device_id: str) -> Device:
+        device = copy.deepcopy(template)
+        device.device_id = device_id
+        device.devinfo = {**device.devinfo, self.profile.keys.devid: device_id}
+        return device
+
+    async def run(self, stop: asyncio.Event) -> LoadStats:
+        """Run every device until the duration is over or `stop` is set; cut off the rest."""
+        count = len(self.devices)
+        limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
+        timeout = httpx.Timeout(self.timeout_s)
+        async with httpx.AsyncClient(
+            timeout=timeout, limits=limits, trust_env=False, follow_redirects=False
+        ) as http:
+            started = time.monotonic()
+            tasks = [
+                asyncio.create_task(self._device_loop(http, index, started))
+                for index in range(count)
+            ]
+            stopper = asyncio.create_task(stop.wait())
+            try:
+                await _wait_until(stopper, self.settings.duration_s)
+            finally:
+                self.stats.elapsed_s = time.monotonic() - started
+                self.stats.cut_off = sum(self.in_session)
+                for task in (*tasks, stopper):
+                    task.cancel()
+                await asyncio.gather(*tasks, stopper, return_exceptions=True)
+        return self.stats
+
+    async def _device_loop(self, http: httpx.AsyncClient, index: int, started: float) -> None:
+        if self.settings.ramp_s > 0 and len(self.devices) > 1:
+            await asyncio.sleep(self.settings.ramp_s * index / len(self.devices))
+        device = self.devices[index]
+        while True:
+            if self.pacer is not None:
+                await self.pacer.turn()
+            self.in_session[index] = True
+            ok = await self._cycle(http, device)
+            self.in_session[index] = False
+            if not ok:
+                await asyncio.sleep(ERROR_BACKOFF_S)
+
+    async def _cycle(self, http: httpx.AsyncClient, device: Device) -> bool:
+        """One session and the follow-up sessions it asked for; False after a transport error."""
+        pending: list[tuple[str, Alert | None]] = [(self.url, None)]
+        follow_ups = 0
+        while pending:
+            url, alert = pending.pop(0)
+            session = ClientSession(
+                self.profile, device, url, alerts=(alert,) if alert is not None else None
+            )
+            done, ok = await self._session(http, session)
+            if not ok:
+                return False
+            for follow_up in done.follow_ups:
+                if follow_ups < MAX_FOLLOW_UPS:
+                    pending.append((follow_up.url, follow_up.alert))
+                    follow_ups += 1
+        return True
+
+    async def _session(self, http: httpx.AsyncClient, session: ClientSession) -> tuple[Done, bool]:
+        """One session from its first message to its end: (how it ended, no transport error)."""
+        begin = time.perf_counter()
+        device_id = session.device.device_id
+        action: Send | Done = session.start()
+        while isinstance(action, Send):
+            sent = time.perf_counter()
+            answer = await self._request("POST", action.url, action.headers, action.body, http)
+            if isinstance(answer, str):
+                self.stats.error(answer)
+                self.stats.session_ended(0.0, True, "transport error (see above)")
+                return Done(True, answer), False
+            self.stats.exchange(time.perf_counter() - sent)
+            _, findings = judge_server_answer(
+                answer.status, answer.headers, answer.body, self.profile
+            )
+            self.stats.judged(findings, f"{device_id}: POST {action.url} -> {answer.status}")
+            session.receive(
+                Response(answer.status, answer.headers.get("content-type"), answer.body)
+            )
+            action = await self._until_send(http, session)
+        if action.aborted and session.state.exchanges > session.state.max_exchanges:
+            finding = Finding(
+                SESSION_ENDS,
+                FAIL,
+                f"the server did not end the session within "
+                f"{session.state.max_exchanges} client messages",
+            )
+            self.stats.judged([finding], f"{device_id}: session at {session.state.url}")
+        self.stats.session_ended(time.perf_counter() - begin, action.aborted, action.reason)
+        return action, True
+
+    async def _until_send(self, http: httpx.AsyncClient, session: ClientSession) -> Send | Done:
+        """Carry out the session's fetches, uploads and browser loads until it has a message to
+        send or is done (Driver.until_send, awaited)."""
+        action = session.next_action()
+        while isinstance(action, Fetch | Upload | Browse):
+            if isinstance(action, Fetch):
+                session.complete(self._response(await self._side("GET", action.url, {}, b"", http)))
+            elif isinstance(action, Upload):
+                answer = await self._side(
+                    action.method, action.url, action.headers, action.body, http
+                )
+                session.complete(self._response(answer))
+            else:
+                accept = {self.profile.headers.accept: self.profile.media.web}
+                page = await self._side("GET", action.url, accept, b"", http)
+                session.complete(isinstance(page, _Answer) and page.status == self.profile.http_ok)
+            action = session.next_action()
+        return action
+
+    def _response(self, answer: _Answer | str) -> Response | None:
+        if isinstance(answer, str):
+            return None
+        return Response(answer.status, answer.headers.get("content-type"), answer.body)
+
+    async def _side(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, http: httpx.AsyncClient
+    ) -> _Answer | str:
+        """A request a command asks for: only to the server under test's own host."""
+        if urlsplit(url).netloc != self.allowed:
+            return f"refused: {urlsplit(url).netloc} is not the server under test"
+        return await self._request(method, url, headers, body, http)
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        http: httpx.AsyncClient,
+    ) -> _Answer | str:
+        """One bounded request: the answer, or what went wrong, in words."""
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                async with http.stream(method, url, headers=headers, content=body or None) as r:
+                    chunks, size = [], 0
+                    async for chunk in r.aiter_bytes():
+                        size += len(chunk)
+                        if size > self.max_body:
+                            return f"answer larger than {self.max_body} bytes"
+                        chunks.append(chunk)
+                    return _Answer(r.status_code, r.headers, b"".join(chunks))
+        except TimeoutError:
+            return f"no complete answer within {self.timeout_s} s"
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"[:200] if str(exc) else type(exc).__name__
+
+
+async def _wait_until(stopper: asyncio.Task[object], seconds: float) -> None:
+    """Return after `seconds`, or sooner when `stopper` finishes."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(stopper), timeout=seconds)
+
+
+# -- the run ------------------------------------------------------------------------------------
+def load_commands(dut: DutFile, profile: Profile, count: int) -> list[list[list[str]]]:
+    """`count` batches of one command each for a device, from what the DUT file declares and the
+    simulated device can do without any other host: INCLUDE of the permanent node (A9), EXEC of
+    the executable node without a ServerURI, INCLUDE of an instance."""
+    menu = []
+    ixit = dut.ixit
+    include, execute = profile.for_action("include").name, profile.for_action("exec").name
+    if dut.declares(include):
+        menu.append([include, str(ixit.get("permanent_uri", "urn:oma:mo:oma-dm-devinfo:1.0/0"))])
+    if dut.declares(execute) and ixit.get("exec_uri"):
+        menu.append([execute, str(ixit["exec_uri"])])
+    if dut.declares(include) and ixit.get("instance_uri"):
+        menu.append([include, str(ixit["instance_uri"])])
+    if count and not menu:
+        raise LoadError(f"{dut.name} declares neither {include} nor {execute}: nothing to enqueue")
+    return [[menu[i % len(menu)]] for i in range(count)]
+
+
+def _enqueue_all(
+    server: ServerUnderTest,
+    device_ids: list[str],
+    batches: list[list[list[str]]],
+    workers: int,
+    log: Path,
+    stats: LoadStats,
+) -> None:
+    """Every device's batches through the DUT's enqueue hook, `workers` hooks at a time."""
+    started = time.monotonic()
+
+    def one(device_id: str) -> None:
+        for batch in batches:
+            problem = server.enqueue(device_id, batch, log)
+            if problem:
+                stats.enqueue_problems[problem[:200]] += 1
+                return
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="enqueue") as pool:
+        futures = [pool.submit(one, d) for d in device_ids]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    stats.enqueue_s = time.monotonic() - started
+
+
+def device_ids(dut: DutFile, count: int) -> list[str]:
+    """One ID per device: the DUT file's ixit device_id, a tag of this run, the device's number."""
+    base = str(dut.ixit.get("device_id", "IMEI:000000000000000"))
+    tag = f"{random.getrandbits(16):04x}"
+    return [f"{base}-load{tag}-{index:05d}" for index in range(count)]
+
+
+async def _main(run: LoadRun) -> LoadStats:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    previous = {}  # Ctrl-C and SIGTERM end the load early; whoever handled them before, after
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            handler = signal.getsignal(sig)
+            loop.add_signal_handler(sig, stop.set)
+            previous[sig] = handler
+    try:
+        return await run.run(stop)
+    finally:
+        for sig, handler in previous.items():
+            loop.remove_signal_handler(sig)
+            signal.signal(sig, handler)
+        run.stats.interrupted = stop.is_set()
+
+
+def run_load(
+    dut: DutFile,
+    settings: LoadSettings,
+    workdir: Path,
+    say: Callable[[str], None] = print,
+) -> LoadStats:
+    """Start the DUT server (if its file says how), enqueue, run the load, stop the server."""
+    if dut.role != "server":
+        raise LoadError(
+            f"{dut.path}: the load mode needs a DM server's DUT file, not a {dut.role}'s"
+        )
+    if settings.devices < 1 or not math.isfinite(settings.duration_s) or settings.duration_s <= 0:
+        raise LoadError("--devices must be at least 1 and --duration a positive number of seconds")
+    if settings.rate is not None and settings.rate <= 0:
+        raise LoadError("--rate must be a positive number of sessions per second")
+    profile = load_profile(dut.profile)
+    timeout_s = settings.timeout_s or dut.timeout_s
+    stats = LoadStats(devices=settings.devices)
+    ids = device_ids(dut, settings.devices)
+    batches = load_commands(dut, profile, settings.enqueue)
+    if batches and not dut.has("enqueue"):
+        raise LoadError(f"--enqueue needs a server.enqueue command in {dut.path.name}")
+    server = ServerUnderTest(dut, workdir, dut.timeout_s)
+    try:
+        server.start()
+        if server.error:
+            raise LoadError(
+                f"the server under test is not usable: {server.error}\n{server.output()}"
+            )
+        say(f"server under test: {dut.name} at {server.url}")
+        if batches:
+            workers = settings.hook_workers or 2 * (os.cpu_count() or 1)
+            say(f"enqueue: {len(batches)} batch(es) for each of {len(ids)} devices …")
+            _enqueue_all(server, ids, batches, workers, workdir / "enqueue.log", stats)
+        say(
+            f"load: {settings.devices} devices for {settings.duration_s:g} s"
+            + (f" at {settings.rate:g} sessions/s" if settings.rate else "")
+            + f", {timeout_s:g} s per request"
+        )
+        run = LoadRun(profile, server.url, ids, settings, timeout_s, stats)
+        return asyncio.run(_main(run))
+    finally:
+        server.stop()

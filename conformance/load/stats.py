@@ -1,0 +1,174 @@
+"""What a load run saw: latencies per exchange and per session, sessions that ended, were aborted
+or were cut off, transport errors, and every non-conformant exchange grouped by the requirement it
+breaks. Plain data with a text report; nothing here does I/O."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.core.judge import FAIL, Finding
+
+EXAMPLES_PER_REQUIREMENT = 3  # distinct messages shown per requirement, with an example exchange
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The `fraction` percentile (0..1) by nearest rank of sorted `values`; NaN when empty."""
+    if not values:
+        return math.nan
+    rank = max(1, math.ceil(fraction * len(values)))
+    return values[min(rank, len(values)) - 1]
+
+
+@dataclass
+class Latencies:
+    """Seconds of one kind of operation (an exchange, a session)."""
+
+    values: list[float] = field(default_factory=list)
+
+    def add(self, seconds: float) -> None:
+        self.values.append(seconds)
+
+    def summary(self) -> dict[str, float | int]:
+        """Count, mean, p50/p95/p99 and max, in milliseconds."""
+        ordered = sorted(self.values)
+        count = len(ordered)
+        mean = sum(ordered) / count if count else math.nan
+        return {
+            "count": count,
+            "mean_ms": mean * 1000,
+            "p50_ms": percentile(ordered, 0.50) * 1000,
+            "p95_ms": percentile(ordered, 0.95) * 1000,
+            "p99_ms": percentile(ordered, 0.99) * 1000,
+            "max_ms": (ordered[-1] if ordered else math.nan) * 1000,
+        }
+
+
+@dataclass
+class Violation:
+    """One requirement broken under load: how often, with which messages, and an example."""
+
+    requirement: str
+    count: int = 0
+    messages: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)  # message -> "device: METHOD url"
+
+
+@dataclass
+class LoadStats:
+    """Everything one load run counts."""
+
+    exchanges: Latencies = field(default_factory=Latencies)
+    sessions: Latencies = field(default_factory=Latencies)
+    completed: int = 0  # ended by END
+    aborted: Counter[str] = field(default_factory=Counter)  # reason -> sessions
+    cut_off: int = 0  # still running when the run ended
+    errors: Counter[str] = field(default_factory=Counter)  # transport error -> exchanges
+    violations: dict[str, Violation] = field(default_factory=dict)
+    bad_exchanges: int = 0  # exchanges with at least one failed requirement
+    elapsed_s: float = 0.0
+    devices: int = 0
+    enqueue_s: float = 0.0
+    enqueue_problems: Counter[str] = field(default_factory=Counter)
+    interrupted: bool = False  # ended early by Ctrl-C or SIGTERM
+
+    def exchange(self, seconds: float) -> None:
+        self.exchanges.add(seconds)
+
+    def error(self, what: str) -> None:
+        self.errors[what] += 1
+
+    def judged(self, findings: list[Finding], where: str) -> None:
+        """The judge's findings on one exchange; `where` names device and request."""
+        failed = [f for f in findings if f.grade == FAIL]
+        if not failed:
+            return
+        self.bad_exchanges += 1
+        for finding in failed:
+            entry = self.violations.setdefault(finding.requirement, Violation(finding.requirement))
+            entry.count += 1
+            entry.messages[finding.message] += 1
+            entry.examples.setdefault(finding.message, where)
+
+    def session_ended(self, seconds: float, aborted: bool, reason: str) -> None:
+        if aborted:
+            self.aborted[reason] += 1
+        else:
+            self.completed += 1
+            self.sessions.add(seconds)
+
+    @property
+    def non_conformant(self) -> bool:
+        return bool(self.violations)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figures as JSON-ready data (`--json`)."""
+        elapsed = self.elapsed_s or math.nan
+        return {
+            "devices": self.devices,
+            "elapsed_s": self.elapsed_s,
+            "interrupted": self.interrupted,
+            "sessions_completed": self.completed,
+            "sessions_aborted": sum(self.aborted.values()),
+            "sessions_cut_off": self.cut_off,
+            "sessions_per_s": self.completed / elapsed,
+            "exchanges": len(self.exchanges.values),
+            "exchanges_per_s": len(self.exchanges.values) / elapsed,
+            "exchange_latency": self.exchanges.summary(),
+            "session_latency": self.sessions.summary(),
+            "transport_errors": dict(self.errors),
+            "aborted": dict(self.aborted),
+            "non_conformant_exchanges": self.bad_exchanges,
+            "violations": {
+                v.requirement: {"count": v.count, "messages": dict(v.messages)}
+                for v in sorted(self.violations.values(), key=lambda v: v.requirement)
+            },
+            "enqueue_s": self.enqueue_s,
+            "enqueue_problems": dict(self.enqueue_problems),
+        }
+
+    def report(self) -> str:
+        """The run as a person reads it."""
+        elapsed = self.elapsed_s or math.nan
+        count = len(self.exchanges.values)
+        lines = [
+            f"devices: {self.devices}, {self.elapsed_s:.1f} s of load"
+            + (" (interrupted)" if self.interrupted else ""),
+            f"sessions: {self.completed} completed ({self.completed / elapsed:.1f}/s), "
+            f"{sum(self.aborted.values())} aborted, {self.cut_off} cut off at the end",
+            f"exchanges: {count} ({count / elapsed:.1f}/s), "
+            f"{sum(self.errors.values())} transport errors",
+        ]
+        for name, latencies in (("exchange", self.exchanges), ("session", self.sessions)):
+            s = latencies.summary()
+            lines.append(
+                f"latency per {name:<8} (ms): p50 {s['p50_ms']:.1f}  p95 {s['p95_ms']:.1f}  "
+                f"p99 {s['p99_ms']:.1f}  max {s['max_ms']:.1f}  mean {s['mean_ms']:.1f}  "
+                f"(n={s['count']})"
+            )
+        if self.enqueue_s:
+            lines.append(f"enqueue hook: {self.enqueue_s:.1f} s before the load")
+        for what, times in self.enqueue_problems.most_common(5):
+            lines.append(f"  enqueue problem ({times}x): {what}")
+        for what, times in self.errors.most_common(10):
+            lines.append(f"  transport error ({times}x): {what}")
+        for reason, times in self.aborted.most_common(10):
+            lines.append(f"  aborted session ({times}x): {reason}")
+        if not self.violations:
+            lines.append("non-conformant exchanges: none")
+            return "\n".join(lines)
+        lines.append(
+            f"non-conformant exchanges: {self.bad_exchanges} of {count}, "
+            f"{len(self.violations)} requirement(s) broken:"
+        )
+        for violation in sorted(self.violations.values(), key=lambda v: (-v.count, v.requirement)):
+            lines.append(f"  {violation.requirement}: {violation.count} finding(s)")
+            for message, times in violation.messages.most_common(EXAMPLES_PER_REQUIREMENT):
+                lines.append(f"    {times}x {message}")
+                lines.append(f"       e.g. {violation.examples[message]}")
+            more = len(violation.messages) - EXAMPLES_PER_REQUIREMENT
+            if more > 0:
+                lines.append(f"    … and {more} other message(s)")
+        return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Tests of what a run reports: Allure results, JUnit, the conformance report, the CI gate."""
