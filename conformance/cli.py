@@ -98,7 +98,7 @@ def pytest_args(args: argparse.Namespace, out: Path) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    out = new_report_dir(Path(args.reports))
+    out = new_report_dir(Path(args.reports).resolve())
     print(f"dm20-conformance: writing reports to {out}")
     code = pytest.main(pytest_args(args, out))
     records = read_results(out)

@@ -196,7 +196,7 @@ class Recorder:
         self.config = config
         self.records: list[dict[str, Any]] = []
         reports = config.getoption("dm_reports")
-        self.reports = Path(reports) if reports else None
+        self.reports = Path(reports).resolve() if reports else None
         self.log = ResultLog(self.reports) if self.reports else None
         self.started = datetime.now(UTC)
         self.gate = Gate()

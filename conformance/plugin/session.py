@@ -36,7 +36,9 @@ class HarnessSession:
         reports = option("dm_reports")
         worker = getattr(config, "workerinput", {}).get("workerid", "main")
         base = (
-            Path(reports) / "work" / worker if reports else Path(tempfile.mkdtemp(prefix="dm20-"))
+            Path(reports).resolve() / "work" / worker
+            if reports
+            else Path(tempfile.mkdtemp(prefix="dm20-"))
         )
         self.work = base
         self._duts: dict[str, DutFile] = {}
