@@ -1,0 +1,1 @@
+"""The harness against broken and hostile implementations, interruptions and malformed input."""
