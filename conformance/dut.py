@@ -32,6 +32,7 @@ class DutFile:
     commands: dict[str, str] = field(default_factory=dict)  # session, config_request, start, …
     url: str | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
+    feature_lines: tuple[int | None, ...] = ()  # where each feature stands in the file
 
     @property
     def folder(self) -> Path:
@@ -94,29 +95,34 @@ def load_dut(path: Path | str) -> DutFile:
             problems.append(document.problem((role, name), f"cannot split the command: {exc}"))
     if problems:
         raise InputError(problems)
+    features = data["features"]
     return DutFile(
         path=path,
         name=data["name"],
         version=str(data["version"]),
         role=role,
         profile=data["profile"],
-        features=tuple(data["features"]),
+        features=tuple(features),
         ixit=dict(data.get("ixit", {})),
         commands=commands,
         url=section.get("url"),
         timeout_s=float(section.get("timeout_s", DEFAULT_TIMEOUT_S)),
+        feature_lines=tuple(
+            document.line_of(("features", i)) for i in range(len(data["features"]))
+        ),
     )
 
 
 def unknown_features(dut: DutFile, known: tuple[str, ...]) -> list[Problem]:
     """Features the DUT declares that its profile does not know (a typo in the statement)."""
+    lines = dut.feature_lines or (None,) * len(dut.features)
     return [
         Problem(
             str(dut.path),
-            None,
-            "features",
-            f"unknown feature {f!r} (profile has {', '.join(known)})",
+            line,
+            f"features[{index}]",
+            f"unknown feature {feature!r} (profile has {', '.join(known)})",
         )
-        for f in dut.features
-        if f not in known
+        for index, (feature, line) in enumerate(zip(dut.features, lines, strict=True))
+        if feature not in known
     ]

@@ -38,12 +38,18 @@ def worst(verdicts: list[Verdict]) -> Verdict:
     return min(verdicts, key=SEVERITY.index, default=Verdict.NOT_APPLICABLE)
 
 
+MAX_LINES = 120  # of each side of an expected/received comparison
+
+
 def _block(value: Any) -> list[str]:
     if value is None:
         return ["(nothing)"]
     if isinstance(value, str):
-        return value.splitlines() or [""]
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str).splitlines()
+        lines = value.splitlines() or [""]
+    else:
+        lines = json.dumps(value, indent=2, ensure_ascii=False, default=str).splitlines()
+    lines = [line if len(line) <= 300 else line[:299] + "…" for line in lines[:MAX_LINES]]
+    return lines + ([f"… ({MAX_LINES} lines shown)"] if len(lines) == MAX_LINES else [])
 
 
 def side_by_side(expected: Any, received: Any, width: int = 48) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 
 from conformance.core.errors import StateError
 from conformance.core.judge import (
+    CONT_URL,
     FAIL,
     NO_STATUS_AFTER_END,
     SAME_URL_UNTIL_END,
@@ -45,6 +46,7 @@ class SessionObserver:
         self.state: SessionState | None = None
         self.sent: tuple[Command, ...] = ()
         self.device_id: str | None = None
+        self.moved = False  # a CONT moved this session's URL
 
     @property
     def ended(self) -> bool:
@@ -63,16 +65,15 @@ class SessionObserver:
         if self.state is None or (not message.statuses and self.state.state in FRESH):
             self.state = SessionState(url, self.profile.limits.max_exchanges)
             self.sent = ()
+            self.moved = False
         elif self.state.state is State.EXECUTING:
             expected = url_after(self.sent, message.statuses, self.state.url, self.profile)
+            self.moved |= expected != self.state.url
             if url != expected:
-                findings.append(
-                    Finding(
-                        SAME_URL_UNTIL_END,
-                        FAIL,
-                        f"status message went to {url}, the session URL is {expected}",
-                    )
-                )
+                where = f"status message went to {url}, the session URL is {expected}"
+                findings.append(Finding(SAME_URL_UNTIL_END, FAIL, where))
+                if self.moved:
+                    findings.append(Finding(CONT_URL, FAIL, f"{where} (set by CONT)"))
             self.state.redirect(expected)
             findings += judge_statuses(self.sent, message, self.profile)
         try:

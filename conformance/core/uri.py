@@ -89,8 +89,10 @@ def check_server_uri(text: str, where: str = "ServerURI") -> str:
         raise ProtocolError(f"{text!r} is not a URL: {exc}", where) from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ProtocolError(f"{text!r} is not an absolute http(s) URL", where)
-    if any(c.isspace() for c in text):
-        raise ProtocolError(f"{text!r} contains white space", where)
+    if not text.isascii() or not text.isprintable() or " " in text:
+        raise ProtocolError(
+            f"{text!r} contains white space or characters a URL cannot carry", where
+        )
     return text
 
 

@@ -15,10 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import importlib.util
 import math
 import os
 import random
 import signal
+import ssl
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -93,8 +95,10 @@ class LoadRun:
         settings: LoadSettings,
         timeout_s: float,
         stats: LoadStats,
+        server_pid: int | None = None,
     ) -> None:
         self.profile = profile
+        self.server_pid = server_pid  # for its CPU time, when we started it
         self.url = url
         self.settings = settings
         self.timeout_s = timeout_s
@@ -115,28 +119,41 @@ class LoadRun:
     async def run(self, stop: asyncio.Event) -> LoadStats:
         """Run every device until the duration is over or `stop` is set; cut off the rest."""
         count = len(self.devices)
-        limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
-        timeout = httpx.Timeout(self.timeout_s)
-        async with httpx.AsyncClient(
-            timeout=timeout, limits=limits, trust_env=False, follow_redirects=False
-        ) as http:
-            started = time.monotonic()
-            tasks = [
-                asyncio.create_task(self._device_loop(http, index, started))
-                for index in range(count)
-            ]
-            stopper = asyncio.create_task(stop.wait())
-            try:
-                await _wait_until(stopper, self.settings.duration_s)
-            finally:
-                self.stats.elapsed_s = time.monotonic() - started
-                self.stats.cut_off = sum(self.in_session)
-                for task in (*tasks, stopper):
-                    task.cancel()
-                await asyncio.gather(*tasks, stopper, return_exceptions=True)
+        # One client, so one connection, per device, as a fleet has: httpcore's pool looks at
+        # every connection it holds on every request, so one shared pool of N connections
+        # costs O(N) per request. The TLS context (https servers) is made once for all.
+        tls = ssl.create_default_context()
+        clients = [
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout_s),
+                limits=httpx.Limits(max_connections=2, max_keepalive_connections=1),
+                verify=tls,
+                trust_env=False,
+                follow_redirects=False,
+            )
+            for _ in range(count)
+        ]
+        started, cpu = time.monotonic(), time.process_time()
+        server_cpu = process_cpu_s(self.server_pid)
+        tasks = [
+            asyncio.create_task(self._device_loop(client, index))
+            for index, client in enumerate(clients)
+        ]
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            await _wait_until(stopper, self.settings.duration_s)
+        finally:
+            self.stats.elapsed_s = time.monotonic() - started
+            self.stats.cpu_s = time.process_time() - cpu
+            self.stats.server_cpu_s = process_cpu_s(self.server_pid) - server_cpu
+            self.stats.cut_off = sum(self.in_session)
+            for task in (*tasks, stopper):
+                task.cancel()
+            await asyncio.gather(*tasks, stopper, return_exceptions=True)
+            await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
         return self.stats
 
-    async def _device_loop(self, http: httpx.AsyncClient, index: int, started: float) -> None:
+    async def _device_loop(self, http: httpx.AsyncClient, index: int) -> None:
         if self.settings.ramp_s > 0 and len(self.devices) > 1:
             await asyncio.sleep(self.settings.ramp_s * index / len(self.devices))
         device = self.devices[index]
@@ -256,6 +273,17 @@ class LoadRun:
             return f"{type(exc).__name__}: {exc}"[:200] if str(exc) else type(exc).__name__
 
 
+def process_cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of process `pid` so far (Linux /proc); NaN when unknown."""
+    if pid is None:
+        return math.nan
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return math.nan
+
+
 async def _wait_until(stopper: asyncio.Task[object], seconds: float) -> None:
     """Return after `seconds`, or sooner when `stopper` finishes."""
     with contextlib.suppress(TimeoutError):
@@ -369,12 +397,18 @@ def run_load(
             workers = settings.hook_workers or 2 * (os.cpu_count() or 1)
             say(f"enqueue: {len(batches)} batch(es) for each of {len(ids)} devices …")
             _enqueue_all(server, ids, batches, workers, workdir / "enqueue.log", stats)
+        if importlib.util.find_spec("sniffio") is None:
+            say(
+                "note: sniffio is not installed, so httpcore fails to import it on every request "
+                "(pip install 'dm20-conformance[load]' makes the generator faster)"
+            )
         say(
             f"load: {settings.devices} devices for {settings.duration_s:g} s"
             + (f" at {settings.rate:g} sessions/s" if settings.rate else "")
             + f", {timeout_s:g} s per request"
         )
-        run = LoadRun(profile, server.url, ids, settings, timeout_s, stats)
+        pid = server.process.pid if server.process is not None else None
+        run = LoadRun(profile, server.url, ids, settings, timeout_s, stats, pid)
         return asyncio.run(_main(run))
     finally:
         server.stop()

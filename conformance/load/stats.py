@@ -73,6 +73,8 @@ class LoadStats:
     enqueue_s: float = 0.0
     enqueue_problems: Counter[str] = field(default_factory=Counter)
     interrupted: bool = False  # ended early by Ctrl-C or SIGTERM
+    cpu_s: float = math.nan  # CPU the load generator used during the load
+    server_cpu_s: float = math.nan  # CPU the server under test used (Linux, started by us)
 
     def exchange(self, seconds: float) -> None:
         self.exchanges.add(seconds)
@@ -125,6 +127,8 @@ class LoadStats:
                 v.requirement: {"count": v.count, "messages": dict(v.messages)}
                 for v in sorted(self.violations.values(), key=lambda v: v.requirement)
             },
+            "generator_cpu_s": self.cpu_s,
+            "server_cpu_s": self.server_cpu_s,
             "enqueue_s": self.enqueue_s,
             "enqueue_problems": dict(self.enqueue_problems),
         }
@@ -148,6 +152,10 @@ class LoadStats:
                 f"p99 {s['p99_ms']:.1f}  max {s['max_ms']:.1f}  mean {s['mean_ms']:.1f}  "
                 f"(n={s['count']})"
             )
+        cpu = f"CPU during the load: generator {self.cpu_s:.1f} s ({self.cpu_s / elapsed:.0%})"
+        if math.isfinite(self.server_cpu_s):
+            cpu += f", server {self.server_cpu_s:.1f} s ({self.server_cpu_s / elapsed:.0%})"
+        lines.append(cpu)
         if self.enqueue_s:
             lines.append(f"enqueue hook: {self.enqueue_s:.1f} s before the load")
         for what, times in self.enqueue_problems.most_common(5):

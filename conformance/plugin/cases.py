@@ -14,8 +14,8 @@ from typing import Any
 
 from conformance.catalog import Catalog, load_catalog
 from conformance.inputs import Document, InputError, Problem, check_schema, load_yaml
-from conformance.plugin.matching import MATCHERS
-from conformance.plugin.substitute import placeholders
+from conformance.plugin.matching import MATCHERS, TYPES
+from conformance.plugin.substitute import placeholders, profile_names
 from conformance.profiles import Profile, load_profile
 
 # The step kinds of each role: a step either sends, or expects what the other side does.
@@ -44,7 +44,7 @@ BUILTINS = {
     "client": {"server_url", "content_url", "web_url"},
     "server": {"server_url", "content_url", "web_url", "device_id"},
 }
-NAMESPACES = ("ixit.", "profile.", "status.")
+OPEN_NAMESPACE = "ixit."  # facts of the DUT file, known only when a case runs
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,8 @@ def _matchers_known(value: Any) -> list[str]:
         for key, item in value.items():
             if isinstance(key, str) and key.startswith("$") and key not in MATCHERS:
                 bad.append(key)
+            if key == "$type" and item not in TYPES:
+                bad.append(f"$type {item!r} (types: {', '.join(TYPES)})")
             bad += _matchers_known(item)
     elif isinstance(value, list):
         for item in value:
@@ -197,7 +199,7 @@ def check_case(
                 f"{feature!r} is not a feature of profile {profile.name} "
                 f"({', '.join(profile.features)})",
             )
-    known = set(BUILTINS[case.role]) | set(case.parametrize)
+    known = set(BUILTINS[case.role]) | set(case.parametrize) | set(profile_names(profile))
     for step in case.steps:
         where = ("steps", step.index)
         if (step.action, step.what) not in ROLE_STEPS[case.role]:
@@ -211,11 +213,12 @@ def check_case(
             if requirement not in catalog:
                 problem((*where, "verifies"), f"{requirement} is not in the requirement catalog")
         for name in sorted(placeholders(step.data)):
-            if name not in known and not name.startswith(NAMESPACES):
+            if name not in known and not name.startswith(OPEN_NAMESPACE):
                 problem(
                     where,
-                    f"placeholder {{{name}}} is not defined before this step "
-                    f"(known: {', '.join(sorted(known))})",
+                    f"placeholder {{{name}}} is not defined before this step (known: "
+                    f"{', '.join(sorted(n for n in known if '.' not in n))}, ixit.*, and the "
+                    "profile's profile.* and status.* names)",
                 )
         for bad in _matchers_known(step.data):
             problem(where, f"unknown matcher {bad} (matchers: {', '.join(sorted(MATCHERS))})")

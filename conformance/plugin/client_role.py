@@ -126,6 +126,7 @@ class ClientRoleRun(CaseRun):
         deadline = time.monotonic() + self.timeout_s
         exited_at = None
         while time.monotonic() < deadline:
+            self.check_stop()
             event = self.server.wait_for(kinds, after, POLL_S)
             if event is not None:
                 return event
@@ -150,8 +151,10 @@ class ClientRoleRun(CaseRun):
             why = "the client never opened a session" if never else "no further session request"
             self.fail([f"{why} {self._gave_up()}"], inconclusive=never, output=self.output())
         self.last_session = event.seq
-        self.held = event
         exchange = event.exchange
+        if event.problem:
+            self.fail([event.problem], exchanges=(exchange,), output=self.output())
+        self.held = event
         previous = self.cursor
         self.cursor = max(self.cursor, event.seq)
         message, findings = self.observer.client_message(
@@ -309,6 +312,7 @@ class ClientRoleRun(CaseRun):
         grace = float(step.data.get("grace_s", 0.1))
         deadline = time.monotonic() + self.timeout_s
         while not self._all_exited() and time.monotonic() < deadline:
+            self.check_stop()
             if self.server.since(self.last_session, {"session"}):
                 break
             time.sleep(POLL_S)

@@ -77,7 +77,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[HARNESS] = HarnessSession(config)
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Recorder(config), "dm20-recorder")
-        config.stash[PREVIOUS_SIGTERM] = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        stopper = StopOnSignal(config.stash[HARNESS])
+        config.pluginmanager.register(stopper, "dm20-stop-on-signal")
+        config.stash[PREVIOUS_HANDLERS] = {
+            sig: signal.signal(sig, stopper) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
         alluredir = config.getoption("allure_report_dir", None)
         if alluredir:
             harness = config.stash[HARNESS]
@@ -85,19 +89,34 @@ def pytest_configure(config: pytest.Config) -> None:
             write_run_files(Path(alluredir), duts, harness.profile, __version__)
 
 
-def _stop_on_sigterm(signum: int, frame: Any) -> None:
-    """SIGTERM stops the run like Ctrl-C: the cases that ran keep their verdicts and reports."""
-    raise KeyboardInterrupt(f"signal {signum}")
+class StopOnSignal:
+    """SIGINT or SIGTERM: the running case ends at its next wait (INCONCLUSIVE, "the run was
+    stopped"), no further case starts, and every report is written. A second signal stops at
+    once (KeyboardInterrupt), as Ctrl-C does without the harness."""
+
+    def __init__(self, harness: HarnessSession) -> None:
+        self.harness = harness
+        self.session: pytest.Session | None = None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.harness.stop.is_set():
+            raise KeyboardInterrupt(f"signal {signum}, again")
+        self.harness.stop.set()
+        if self.session is not None:
+            self.session.shouldstop = f"stopped by signal {signum}"
 
 
-PREVIOUS_SIGTERM = pytest.StashKey[Any]()
+PREVIOUS_HANDLERS = pytest.StashKey[dict[int, Any]]()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if HARNESS in config.stash:
         config.stash[HARNESS].close()
-    if PREVIOUS_SIGTERM in config.stash:
-        signal.signal(signal.SIGTERM, config.stash[PREVIOUS_SIGTERM])
+    for sig, handler in config.stash.get(PREVIOUS_HANDLERS, {}).items():
+        signal.signal(sig, handler)
 
 
 def _case_roots(config: pytest.Config) -> list[Path]:
@@ -164,6 +183,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
             report.user_properties.append(("infos", [str(f) for f in item.result.infos]))
 
 
+MESSAGE_LIMIT = 20_000  # characters of a failure kept in a result record
+
+
 def _record(report: pytest.TestReport) -> dict[str, Any]:
     """The result line of one case, from what its report carries (works across xdist workers)."""
     props = dict(report.user_properties)
@@ -172,6 +194,10 @@ def _record(report: pytest.TestReport) -> dict[str, Any]:
         message = report.longrepr[2].removeprefix("Skipped: ")
     elif report.failed:
         message = report.longreprtext
+        if len(message) > MESSAGE_LIMIT:  # keep the start (the step) and the end (the error)
+            half = MESSAGE_LIMIT // 2
+            cut = len(message) - 2 * half
+            message = f"{message[:half]}\n… ({cut} characters left out) …\n{message[-half:]}"
     return {
         "nodeid": report.nodeid,
         "case": props.get("case"),

@@ -102,6 +102,7 @@ class CaseItem(pytest.Item):
             harness.catalog,
             harness.workdir(self.name),
             harness.timeout_for(dut),
+            harness.stop,
         )
         if self.case.role == "client":
             run = ClientRoleRun(self.case, self.params, settings)

@@ -20,6 +20,12 @@ TYPES = {
 }
 
 
+def _show(value: Any, limit: int = 200) -> str:
+    """A value as a failure message quotes it: its repr, cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text)} characters)"
+
+
 def _matcher(expected: Any) -> tuple[str, Any] | None:
     if isinstance(expected, dict) and len(expected) == 1:
         [(key, value)] = expected.items()
@@ -35,10 +41,10 @@ def mismatches(expected: Any, actual: Any, where: str = "") -> list[str]:
     if matcher:
         return _apply(*matcher, actual, place)
     if actual is MISSING:
-        return [f"{place}: missing (expected {expected!r})"]
+        return [f"{place}: missing (expected {_show(expected)})"]
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            return [f"{place}: expected an object, got {actual!r}"]
+            return [f"{place}: expected an object, got {_show(actual)}"]
         found = []
         for key, value in expected.items():
             found += mismatches(
@@ -47,9 +53,9 @@ def mismatches(expected: Any, actual: Any, where: str = "") -> list[str]:
         return found
     if isinstance(expected, list):
         if not isinstance(actual, list):
-            return [f"{place}: expected a list, got {actual!r}"]
+            return [f"{place}: expected a list, got {_show(actual)}"]
         if len(actual) != len(expected):
-            return [f"{place}: expected {len(expected)} items, got {len(actual)}: {actual!r}"]
+            return [f"{place}: expected {len(expected)} items, got {len(actual)}: {_show(actual)}"]
         found = []
         for index, (e, a) in enumerate(zip(expected, actual, strict=True)):
             found += mismatches(e, a, f"{where}[{index}]")
@@ -60,40 +66,63 @@ def mismatches(expected: Any, actual: Any, where: str = "") -> list[str]:
         and not isinstance(expected, bool)
         and not isinstance(actual, bool)
     ):
-        return [f"{place}: expected {expected!r}, got {actual!r}"]
-    return [] if expected == actual else [f"{place}: expected {expected!r}, got {actual!r}"]
+        return [f"{place}: expected {_show(expected)}, got {_show(actual)}"]
+    return (
+        [] if expected == actual else [f"{place}: expected {_show(expected)}, got {_show(actual)}"]
+    )
 
 
 def _apply(name: str, value: Any, actual: Any, place: str) -> list[str]:
     if name == "$any":
         return [] if actual is not MISSING else [f"{place}: missing"]
     if name == "$absent":
-        return [] if actual is MISSING else [f"{place}: expected absent, got {actual!r}"]
+        return [] if actual is MISSING else [f"{place}: expected absent, got {_show(actual)}"]
     if actual is MISSING:
         return [f"{place}: missing"]
     if name == "$regex":
         ok = isinstance(actual, str) and re.search(value, actual)
-        return [] if ok else [f"{place}: {actual!r} does not match /{value}/"]
+        return [] if ok else [f"{place}: {_show(actual)} does not match /{value}/"]
     if name == "$contains":
         if isinstance(actual, str) and isinstance(value, str):
-            return [] if value in actual else [f"{place}: {actual!r} does not contain {value!r}"]
+            return (
+                []
+                if value in actual
+                else [f"{place}: {_show(actual)} does not contain {_show(value)}"]
+            )
         if isinstance(actual, list):
             ok = any(not mismatches(value, item) for item in actual)
-            return [] if ok else [f"{place}: no item matches {value!r} in {actual!r}"]
-        return [f"{place}: cannot look for {value!r} in {actual!r}"]
+            return [] if ok else [f"{place}: no item matches {_show(value)} in {_show(actual)}"]
+        return [f"{place}: cannot look for {_show(value)} in {_show(actual)}"]
     if name == "$type":
         ok = isinstance(actual, TYPES[value]) and not (
             value != "boolean" and isinstance(actual, bool)
         )
-        return [] if ok else [f"{place}: expected a {value}, got {actual!r}"]
+        return [] if ok else [f"{place}: expected a {value}, got {_show(actual)}"]
     if name == "$len":
         ok = hasattr(actual, "__len__") and len(actual) == value
-        return [] if ok else [f"{place}: expected length {value}, got {actual!r}"]
+        return [] if ok else [f"{place}: expected length {value}, got {_show(actual)}"]
     if name == "$exact":
-        if actual == value:
+        if exactly(value, actual):
             return []
-        return [f"{place}: expected exactly {value!r}, got {actual!r}"]
+        return [f"{place}: expected exactly {_show(value)}, got {_show(actual)}"]
     return [f"{place}: unknown matcher {name}"]
+
+
+def _kind(value: Any) -> type:
+    return float if isinstance(value, int | float) and not isinstance(value, bool) else type(value)
+
+
+def exactly(expected: Any, actual: Any) -> bool:
+    """Equal, with JSON's types kept apart (1 is not true, "1" is not 1) and no extra keys."""
+    if _kind(expected) is not _kind(actual):
+        return False
+    if isinstance(expected, dict):
+        return expected.keys() == actual.keys() and all(
+            exactly(v, actual[k]) for k, v in expected.items()
+        )
+    if isinstance(expected, list):
+        return len(expected) == len(actual) and all(map(exactly, expected, actual))
+    return expected == actual
 
 
 MATCHERS = frozenset({"$any", "$absent", "$regex", "$contains", "$type", "$len", "$exact"})

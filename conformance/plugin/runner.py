@@ -3,6 +3,7 @@ requirements a step verifies, turning judge findings and mismatches into verdict
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from conformance.core.judge import FAIL, INFO, Finding
 from conformance.dut import DutFile
 from conformance.plugin.cases import Case, Step
 from conformance.plugin.matching import mismatches, pick
-from conformance.plugin.substitute import SubstitutionError, flatten, substitute
+from conformance.plugin.substitute import SubstitutionError, flatten, profile_names, substitute
 from conformance.profiles import Profile
 from conformance.report.allure_support import attach_exchange
 from conformance.roles.exchange import HttpExchange
@@ -40,15 +41,7 @@ class Settings:
     catalog: Catalog
     workdir: Path
     timeout_s: float
-
-
-def profile_names(profile: Profile) -> dict[str, Any]:
-    """The `{profile.*}` and `{status.*}` placeholders a case may use."""
-    names: dict[str, Any] = {}
-    for section in ("media", "headers", "keys", "alerts"):
-        names.update(flatten(f"profile.{section}", getattr(profile, section)))
-    names.update(flatten("status", profile.status))
-    return names
+    stop: threading.Event = field(default_factory=threading.Event)  # set: the run is stopping
 
 
 class CaseRun:
@@ -94,6 +87,14 @@ class CaseRun:
     @property
     def label(self) -> str:
         return self.step.label if self.step else "end of case"
+
+    def check_stop(self) -> None:
+        """End the case now if the run is stopping (a signal): its wait would hold the run up."""
+        if self.settings.stop.is_set():
+            self.fail(
+                ["the run was stopped (a signal) while waiting for the implementation"],
+                inconclusive=True,
+            )
 
     def sub(self, value: Any) -> Any:
         """`value` with the case's placeholders filled in."""

@@ -116,8 +116,13 @@ class ServerRoleRun(CaseRun):
         output = self.server.output()
         if exchange.error:
             never = self.answers == 0
+            process = self.server.process
+            exited = process.poll() if process is not None else None
+            after = (
+                f" (the server process exited with status {exited})" if exited is not None else ""
+            )
             self.fail(
-                [f"no answer from the server: {exchange.error}"],
+                [f"no answer from the server: {exchange.error}{after}"],
                 inconclusive=never,
                 exchanges=(exchange,),
                 output=output,

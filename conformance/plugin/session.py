@@ -4,7 +4,9 @@ each role, the server under test (started once, stopped at the end), a work fold
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -35,13 +37,10 @@ class HarnessSession:
         self.strict: bool = option("dm_strict")
         reports = option("dm_reports")
         worker = getattr(config, "workerinput", {}).get("workerid", "main")
-        base = (
-            Path(reports).resolve() / "work" / worker
-            if reports
-            else Path(tempfile.mkdtemp(prefix="dm20-"))
-        )
-        self.work = base
+        self._reports = Path(reports).resolve() / "work" / worker if reports else None
+        self._scratch: Path | None = None  # a temporary work folder, removed at the end
         self._duts: dict[str, DutFile] = {}
+        self.stop = threading.Event()  # set by a signal: finish the running case, then stop
         self._server: ServerUnderTest | None = None
 
     def dut_for(self, role: str) -> DutFile:
@@ -63,6 +62,15 @@ class HarnessSession:
         """Why `case` does not apply to its DUT, or None when it does."""
         return applicability(case, self.dut_for(case.role))
 
+    @property
+    def work(self) -> Path:
+        """Where cases keep their state and logs: the run's reports, else a temporary folder."""
+        if self._reports is not None:
+            return self._reports
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="dm20-"))
+        return self._scratch
+
     def workdir(self, name: str) -> Path:
         """A fresh folder for one case's state and logs."""
         path = self.work / re.sub(r"[^A-Za-z0-9_.=-]+", "_", name)
@@ -82,6 +90,8 @@ class HarnessSession:
     def close(self) -> None:
         if self._server is not None:
             self._server.stop()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
 
 
 def applicability(case: Case, dut: DutFile) -> str | None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from conformance.profiles import Profile
 
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}")
 
@@ -66,3 +69,12 @@ def _lookup(name: str, names: Mapping[str, Any]) -> Any:
 def flatten(prefix: str, mapping: Mapping[str, Any]) -> dict[str, Any]:
     """{"a": 1} under prefix "ixit" -> {"ixit.a": 1}."""
     return {f"{prefix}.{key}": value for key, value in mapping.items()}
+
+
+def profile_names(profile: Profile) -> dict[str, Any]:
+    """The `{profile.*}` and `{status.*}` placeholders a case may use, with their values."""
+    names: dict[str, Any] = {}
+    for section in ("media", "headers", "keys", "alerts"):
+        names.update(flatten(f"profile.{section}", getattr(profile, section)))
+    names.update(flatten("status", profile.status))
+    return names

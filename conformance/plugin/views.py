@@ -29,12 +29,16 @@ def alert_view(alert: Alert) -> dict[str, Any]:
     return out
 
 
+TEXT_LIMIT = 2000  # characters of a body that is not JSON kept for matching and messages
+
+
 def body_json(body: bytes, profile: Profile) -> Any:
-    """The body as JSON when it is JSON, else its text."""
+    """The body as JSON when it is JSON, else its text (cut at TEXT_LIMIT characters)."""
     try:
         return parse_json(body, profile)
     except ProtocolError:
-        return body.decode("utf-8", "replace")
+        text = body[: TEXT_LIMIT * 4].decode("utf-8", "replace")
+        return text if len(text) <= TEXT_LIMIT else f"{text[:TEXT_LIMIT]}… ({len(body)} bytes)"
 
 
 def request_view(

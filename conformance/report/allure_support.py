@@ -135,4 +135,6 @@ def dynamic_labels(case: Case, catalog: Catalog, params: dict[str, Any]) -> None
     """Title and description, set when the case runs."""
     suffix = f" [{', '.join(f'{k}={v}' for k, v in params.items())}]" if params else ""
     allure.dynamic.title(f"{case.id}: {case.title}{suffix}")
+    for name, value in params.items():
+        allure.dynamic.parameter(name, value)  # each variant is its own test in Allure
     allure.dynamic.description(describe(case, catalog))

@@ -13,7 +13,7 @@ from conformance.core.client import Browse, ClientSession, Done, Fetch, Response
 from conformance.core.judge import header
 from conformance.profiles import Profile
 from conformance.roles.exchange import HttpExchange
-from conformance.roles.http import request
+from conformance.roles.http import new_client, request
 
 
 @dataclass
@@ -36,6 +36,8 @@ class Driver:
             record.error = f"refused: {netloc} is not a host the DUT file allows"
             self.exchanges.append(record)
             return record
+        if self.http.is_closed:  # a watchdog hung up on a peer that would not finish
+            self.http = new_client(self.timeout_s)
         record = request(
             self.http,
             method,

@@ -40,7 +40,7 @@ class HttpExchange:
 def show_body(body: bytes, limit: int = 2000) -> str:
     """A body for a person: pretty JSON when it is JSON, text otherwise, cut at `limit`."""
     text = body[:limit].decode("utf-8", "replace")
-    with contextlib.suppress(ValueError):
+    with contextlib.suppress(ValueError, RecursionError):
         text = json.dumps(json.loads(body), indent=2, ensure_ascii=False)[:limit]
     cut = len(body) > limit
     return text + (f"\n… ({len(body)} bytes in all)" if cut else "")

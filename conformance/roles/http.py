@@ -3,6 +3,7 @@ that drips one byte a second cannot hold it open) and a cap on the body it reads
 
 from __future__ import annotations
 
+import threading
 import time
 
 import httpx
@@ -30,9 +31,21 @@ def request(
     deadline_s: float,
     max_bytes: int,
 ) -> HttpExchange:
-    """Make one request; the exchange records the response or the error that ended it."""
+    """Make one request; the exchange records the response or the error that ended it. At the
+    deadline a watchdog closes `client` (httpx bounds each read, not the whole exchange, so a
+    peer dripping its headers a byte a second would otherwise hold it): the caller replaces a
+    client that `is_closed`."""
     record = HttpExchange(method, url, dict(headers or {}), body)
     start = time.monotonic()
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        client.close()
+
+    watchdog = threading.Timer(deadline_s, expire)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         with client.stream(method, url, headers=headers, content=body or None) as response:
             record.status = response.status_code
@@ -46,7 +59,11 @@ def request(
                     raise BoundExceeded(f"answer not complete within {deadline_s} s")
                 chunks.append(chunk)
             record.response_body = b"".join(chunks)
-    except (httpx.HTTPError, BoundExceeded) as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, BoundExceeded, RuntimeError) as exc:
         record.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    finally:
+        watchdog.cancel()
+    if expired.is_set():
+        record.error = f"answer not complete within {deadline_s} s (the harness hung up)"
     record.seconds = time.monotonic() - start
     return record

@@ -10,18 +10,42 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 STOP_GRACE_S = 2.0
 
 
-def dut_environment() -> dict[str, str]:
+TOKEN = "DM20_DUT_TOKEN"
+
+
+def dut_environment(token: str) -> dict[str, str]:
     """The environment a DUT command runs in: the harness's, with the harness's Python first on
-    PATH, so a DUT file's `python …` is the interpreter the harness runs under."""
+    PATH (so a DUT file's `python …` is the interpreter the harness runs under) and a token that
+    every process it starts inherits, so the harness finds them all again."""
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env["PYTHONUNBUFFERED"] = "1"
+    env[TOKEN] = token
     return env
+
+
+def tagged(token: str) -> list[int]:
+    """The processes whose environment carries `token` (Linux /proc; none elsewhere)."""
+    needle = f"{TOKEN}={token}".encode()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+    return found
+
+
+def kill_tagged(token: str) -> None:
+    """SIGKILL every process that carries `token`."""
+    for pid in tagged(token):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 class DutProcess:
@@ -36,11 +60,12 @@ class DutProcess:
         log.parent.mkdir(parents=True, exist_ok=True)
         self._out = log.open("ab")
         self.started = time.monotonic()
+        self.token = uuid.uuid4().hex
         try:
             self.proc = subprocess.Popen(
                 argv,
                 cwd=cwd,
-                env=dut_environment(),
+                env=dut_environment(self.token),
                 stdin=subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL,
                 stdout=self._out,
                 stderr=subprocess.STDOUT,
@@ -75,14 +100,15 @@ class DutProcess:
             os.killpg(self.proc.pid, sig)
 
     def stop(self) -> int | None:
-        """Stop it and everything it started: SIGTERM to the group, then SIGKILL."""
+        """Stop it and everything it started: SIGTERM to its process group, a grace period, then
+        SIGKILL to the group (children that ignore SIGTERM) and to every process that carries
+        its token (children that left the group with setsid)."""
         if self.proc.poll() is None:
             self._signal_group(signal.SIGTERM)
-            if self.wait(STOP_GRACE_S) is None:
-                self._signal_group(signal.SIGKILL)
-                self.wait(STOP_GRACE_S)
-        else:
-            self._signal_group(signal.SIGKILL)  # children it left behind
+            self.wait(STOP_GRACE_S)
+        self._signal_group(signal.SIGKILL)
+        kill_tagged(self.token)
+        self.wait(STOP_GRACE_S)
         self._out.close()
         return self.proc.returncode
 

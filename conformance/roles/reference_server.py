@@ -46,15 +46,21 @@ class Event:
     exchange: HttpExchange
     answered: threading.Event = field(default_factory=threading.Event)
     late: bool = False  # the harness had released the request before answering it
+    problem: str | None = None  # what made the harness refuse it (a body over the limit)
 
     @property
     def url(self) -> str:
         return self.exchange.url
 
 
-class _QuickHTTPServer(HTTPServer):
-    """pytest-httpserver's server, noticing a stop within 50 ms rather than half a second (one
-    reference server runs per case, so its shutdown is on every case's path)."""
+class _BoundedHTTPServer(HTTPServer):
+    """pytest-httpserver's server with two changes for a peer that is not trusted: it does not
+    read a body before the handler has set its size limit, nor keep every request in a log
+    (the harness keeps its own events); and it notices a stop within 50 ms rather than half a
+    second (one reference server runs per case, so its shutdown is on every case's path)."""
+
+    def application(self, request: Request) -> Response:
+        return self.dispatch(request)
 
     def thread_target(self) -> None:
         assert self.server is not None
@@ -81,7 +87,7 @@ class ReferenceServer:
         self.events: list[Event] = []
         self._changed = threading.Condition()
         self._closed = False
-        self.httpd = _QuickHTTPServer(host=host, port=0, threaded=True)
+        self.httpd = _BoundedHTTPServer(host=host, port=0, threaded=True)
         self.httpd.no_handler_status_code = 404
         self.httpd.expect_request(_ENDPOINT).respond_with_handler(self._handle)
 
@@ -148,11 +154,20 @@ class ReferenceServer:
     def _handle(self, request: Request) -> Response:
         endpoint, path = _ENDPOINT.match(request.path).groups()
         path = path or ""
-        request.max_content_length = self.profile.limits.max_body_bytes
+        limit = self.profile.limits.max_body_bytes
+        request.max_content_length = limit
         try:
             body = request.get_data(cache=True)
         except RequestEntityTooLarge:
-            self._record("stray", path, request, b"")
+            kind = "session" if endpoint == SESSION and request.method == "POST" else "stray"
+            event = self._record(kind, path, request, b"")
+            size = request.content_length
+            event.problem = (
+                f"the {request.method} to {request.path} carried "
+                f"{f'{size} bytes' if size is not None else 'a body'}, larger than {limit} "
+                "bytes, the profile's limit"
+            )
+            self.answer(event, 413, {}, b"")
             return Response("body too large", status=413)
         if endpoint == SESSION and request.method == "POST":
             if self._pending() >= self.profile.limits.max_exchanges:

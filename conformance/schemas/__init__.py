@@ -88,7 +88,12 @@ def _explain(errors: Iterable[jsonschema.ValidationError]) -> list[tuple[tuple[A
         if best.validator == "not" and best.validator_value == {} and path:
             found.append((path, f"key {path[-1]!r} is not allowed here"))
             continue
-        found.append((path, best.message))
+        if best.validator in ("maxItems", "minItems") and isinstance(best.instance, list):
+            bound = "more" if best.validator == "maxItems" else "fewer"
+            found.append((path, f"{len(best.instance)} items, {bound} than {best.validator_value}"))
+            continue
+        message = best.message
+        found.append((path, message if len(message) <= 300 else message[:297] + "…"))
     return sorted(found, key=lambda item: [str(p) for p in item[0]])
 
 

@@ -66,17 +66,10 @@ def kill_table() -> dict[str, list[str]]:
 
 
 # mutant -> why its failures do not name its requirement, though they kill it
-MISATTRIBUTED = {
-    "client-cont-ignored": "BUG: a status message sent to the URL before CONT is judged as a "
-    "breach of DM20-6.3-001 (same URL until END), never of DM20-6.2-023 (CONT's new URL): "
-    "conformance/core/observer.py, the SAME_URL_UNTIL_END finding after a redirect",
-}
 
 
 def mutant_param(name: str) -> object:
     marks = [pytest.mark.uses_job(f"mutant:{name}")]
-    if name in MISATTRIBUTED:
-        marks.append(pytest.mark.xfail(strict=True, reason=MISATTRIBUTED[name]))
     return pytest.param(name, marks=marks)
 
 

@@ -194,25 +194,10 @@ job("variant:harness", weight=12)(lambda folder: header_cases(folder, True))
 job("variant:default", weight=12)(lambda folder: header_cases(folder, False))
 
 HDR_CASES = [n for n in case_names(role="client") if "HDR" in n]
-LITERAL_MEDIA_TYPE = {
-    "DM20-C-HDR-002": "BUG: testcases/client/headers.yaml (DM20-C-HDR-002) writes "
-    "application/dm20 into its Accept regex instead of taking the profile's command media type"
-}
 
 
 @pytest.mark.uses_job("variant:harness")
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n,
-            marks=[pytest.mark.xfail(strict=True, reason=LITERAL_MEDIA_TYPE[n])]
-            if n in LITERAL_MEDIA_TYPE
-            else [],
-        )
-        for n in HDR_CASES
-    ],
-)
+@pytest.mark.parametrize("name", HDR_CASES)
 def test_header_case_passes_under_the_variant_profile(name: str, jobs) -> None:
     result: CliRun = jobs.result("variant:harness")
     verdicts = result.verdicts()

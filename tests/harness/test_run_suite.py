@@ -143,12 +143,6 @@ def test_cases_dir_adds_a_vendor_case_to_the_run(jobs) -> None:
     assert "acme-cases.yaml" in vendor["nodeid"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: without --dm-reports every pytest session makes a dm20-* temporary folder for "
-    "the cases' work files and never removes it (conformance/plugin/session.py, "
-    "HarnessSession.__init__: tempfile.mkdtemp; close() leaves it)",
-)
 def test_a_run_without_reports_folder_leaves_no_temporary_folder(tmp_path: Path) -> None:
     temporary = tmp_path / "tmp"
     temporary.mkdir()

@@ -233,28 +233,11 @@ def test_reference_client_survives_any_server_answer(canned: Canned, data: st.Da
     assert all(isinstance(f, Finding) for f in findings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a ServerURI with a non-printable character (here DEL) passes check_server_uri "
-    "(core/uri.py:84, it refuses only white space) and the allow-list (same netloc), then httpx "
-    "raises httpx.InvalidURL, which roles/http.py:request does not catch (it catches HTTPError, "
-    "BoundExceeded): the exception leaves the reference client, the case ends in ERROR instead of "
-    "FAIL, and the sample client dies with a traceback. Fix: catch httpx.InvalidURL (and "
-    "httpx.InvalidURL's kin, e.g. UnicodeEncodeError for header values) in request() as an "
-    "exchange error, and refuse non-printable characters in check_server_uri",
-)
 def test_reference_client_survives_a_server_uri_httpx_cannot_parse(canned: Canned) -> None:
     bad = json.dumps({"CMD": [["GET", canned.url("doc\x7f"), f"{CONF}/7"], ["END"]]}).encode()
     drive(canned, [http_answer(200, "application/dm20", bad, 0)])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: HttpExchange.describe / show_body (roles/exchange.py:43) suppress ValueError "
-    "only; json.loads of a body nested 100,000 deep raises RecursionError, so describing the "
-    "exchange of a hostile peer (failure report, Allure attachment) raises. Fix: catch "
-    "RecursionError too, or parse with core.wire.parse_json (depth-limited)",
-)
 def test_describing_an_exchange_survives_deep_json() -> None:
     deep = b"[" * 100_000 + b"]" * 100_000
     HttpExchange("POST", "http://127.0.0.1:9/dm", {}, deep, 200, {}, deep).describe()

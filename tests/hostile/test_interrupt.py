@@ -217,14 +217,6 @@ def test_case_that_breaks_the_runner_is_error_and_the_run_goes_on(tmp_path: Path
     assert not run.leftovers, run.leftovers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the variants of a parametrized case share one Allure historyId (allure-pytest "
-    "computes it from callspec params, which a CaseItem has none of), so Allure shows one as a "
-    "retry of the other and the report loses a variant. Fix: in "
-    "report/allure_support.py:dynamic_labels call allure.dynamic.parameter(name, value) for each "
-    "param (the listener recomputes historyId from parameters at teardown)",
-)
 def test_every_case_variant_is_its_own_allure_test(tmp_path: Path) -> None:
     reports = tmp_path / "rep"
     argv = pytest_argv(reports, tmp_path, keyword="DM20-S-GET-002", timeout_s=SAMPLE_TIMEOUT_S)
@@ -237,16 +229,6 @@ def test_every_case_variant_is_its_own_allure_test(tmp_path: Path) -> None:
     assert len({r["historyId"] for r in results}) == 2, "one historyId for two variants"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a Ctrl-C/SIGTERM that lands after a case's record is written (Recorder, "
-    "hooks.py pytest_runtest_logreport) but before allure-pytest writes its result "
-    "(pytest_runtest_logfinish) leaves a case with a verdict in results/, junit.xml and "
-    "report.json but none in Allure (seen in test_stopped_run_loses_nothing about 1 run in 8). "
-    "Fix: make the signal handlers (hooks.py _stop_on_sigterm, and one for SIGINT) set "
-    "session.shouldstop and interrupt only the case's waits, instead of raising "
-    "KeyboardInterrupt wherever the main thread is",
-)
 def test_signal_between_record_and_allure_result(tmp_path: Path) -> None:
     reports = tmp_path / "rep"
     argv = pytest_argv(

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import copy
+import threading
+import time
+from dataclasses import replace
 from typing import Any
 
+import httpx
+
 from conformance.core import client, tree
-from conformance.core.client import ClientSession
+from conformance.core.client import ClientSession, Upload
+from conformance.core.device import Device
+from conformance.core.errors import CommandFailure
 from conformance.core.messages import ClientMessage, CommandMessage
+from conformance.core.tnds import encode_document
 from conformance.profiles import load_profile
+from conformance.roles.client_driver import Driver
 from tests.mutants.registry import mutant
 
 PROFILE = load_profile()
@@ -127,3 +137,434 @@ def _ignores_end() -> None:
         return CommandMessage(tuple(c for c in message.commands if c.name != end))
 
     client.decode_commands = decode
+
+
+@mutant(
+    "client-first-without-devinfo",
+    "client",
+    "DM20-5.2-002",
+    "opens the session with an empty first message, without the device information",
+)
+def _first_without_devinfo() -> None:
+    original = ClientSession.__init__
+
+    def init(self: ClientSession, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.first_message = replace(self.first_message, devinfo=None)
+
+    ClientSession.__init__ = init
+
+
+@mutant(
+    "client-devinfo-in-every-message",
+    "client",
+    "DM20-6-002",
+    "repeats the device information in every status message, not only the first",
+)
+def _devinfo_in_every_message() -> None:
+    original = ClientSession._send
+
+    def send(self: ClientSession, message: ClientMessage) -> Any:
+        if message.devinfo is None:
+            message = replace(message, devinfo=dict(self.device.devinfo))
+        return original(self, message)
+
+    ClientSession._send = send
+
+
+@mutant(
+    "client-skips-unknown-commands",
+    "client",
+    "DM20-6-003",
+    "skips commands it does not know without a status, so a status is missing",
+)
+def _skips_unknown_commands() -> None:
+    original = client.decode_commands
+
+    def decode(body: bytes, profile: Any) -> CommandMessage:
+        message = original(body, profile)
+        return CommandMessage(tuple(c for c in message.commands if profile.command(c.name)))
+
+    client.decode_commands = decode
+
+
+@mutant(
+    "client-stops-after-one-round",
+    "client",
+    "DM20-5.2-004",
+    "takes the answer to its first status message as the end of the session",
+)
+def _stops_after_one_round() -> None:
+    original = ClientSession.receive
+
+    def receive(self: ClientSession, response: Any) -> None:
+        rounds = len(self.received)
+        original(self, response)
+        if rounds >= 1 and self._done is None:
+            self._finish(False, "no more rounds")
+
+    ClientSession.receive = receive
+
+
+@mutant(
+    "client-cont-for-one-message",
+    "client",
+    "DM20-6.3-001",
+    "follows CONT for the next message only, then posts to the old session URL again",
+)
+def _cont_for_one_message() -> None:
+    original_send = ClientSession._send
+
+    def do_cont(self: ClientSession, checked: Any, batch: Any) -> Any:
+        self._url_before_cont = self.state.url
+        self.state.redirect(checked.server_uri())
+        return self._ok()
+        yield
+
+    def send(self: ClientSession, message: ClientMessage) -> Any:
+        action = original_send(self, message)
+        before = getattr(self, "_url_before_cont", None)
+        if before is not None:
+            self.state.redirect(before)
+            self._url_before_cont = None
+        return action
+
+    ClientSession._do_cont = do_cont
+    ClientSession._send = send
+
+
+@mutant(
+    "client-no-accept",
+    "client",
+    "DM20-6.3-003",
+    "sets no Accept header of its own (its HTTP library sends */*)",
+)
+def _no_accept() -> None:
+    _rewrite_headers(lambda h: h.pop(NAMES.accept))
+
+
+@mutant(
+    "client-device-id-changes",
+    "client",
+    "DM20-6.3-005",
+    "saves a new device ID with its state, so X-OMADMDevID changes in the next session",
+)
+def _device_id_changes() -> None:
+    original = Device.to_json
+
+    def to_json(self: Device) -> dict[str, Any]:
+        value = original(self)
+        value["device_id"] = f"{self.device_id}-1"
+        return value
+
+    Device.to_json = to_json
+
+
+@mutant(
+    "client-get-fetches-with-post",
+    "client",
+    "DM20-6.2-004",
+    "retrieves a GET's content with HTTP POST instead of HTTP GET",
+)
+def _get_fetches_with_post() -> None:
+    original = Driver.call
+
+    def call(self: Driver, method: str, url: str, headers: Any = None, body: bytes = b"") -> Any:
+        if method == "GET" and headers is None:
+            method = "POST"
+        return original(self, method, url, headers, body)
+
+    Driver.call = call
+
+
+@mutant(
+    "client-get-new-instance-unnamed",
+    "client",
+    "DM20-6.2-005",
+    "reports a new instance's location as sent (MOID/), without the instance ID it chose",
+)
+def _get_new_instance_unnamed() -> None:
+    original = ClientSession._store
+
+    def store(self: ClientSession, uri: Any, value: Any) -> str:
+        location = original(self, uri, value)
+        return f"{uri.moid}{PROFILE.client_uri.separator}" if uri.new_instance else location
+
+    ClientSession._store = store
+
+
+@mutant(
+    "client-get-merges",
+    "client",
+    "DM20-6.2-006",
+    "GET merges the retrieved MO into the existing data instead of replacing it",
+)
+def _get_merges() -> None:
+    original = tree.Tree.replace
+
+    def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(old)
+        for name, value in new.items():
+            both = isinstance(out.get(name), dict) and isinstance(value, dict)
+            out[name] = merge(out[name], value) if both else copy.deepcopy(value)
+        return out
+
+    def replace_(self: tree.Tree, uri: Any, value: Any) -> None:
+        try:
+            old = self._walk(uri.nodes())
+        except CommandFailure:
+            old = None
+        if isinstance(old, dict) and isinstance(value, dict):
+            value = merge(old, value)
+        original(self, uri, value)
+
+    tree.Tree.replace = replace_
+
+
+@mutant("client-put-sent-as-post", "client", "DM20-6.2-007", "sends PUT's document by HTTP POST")
+def _put_sent_as_post() -> None:
+    original = ClientSession._upload
+
+    def upload(self: ClientSession, checked: Any, batch: Any) -> Any:
+        action = PROFILE.for_action("post").name
+        if checked.spec.action == "put":
+            checked = replace(checked, spec=PROFILE.command(action))
+        return (yield from original(self, checked, batch))
+
+    ClientSession._do_put = upload
+    ClientSession._do_post = upload
+
+
+@mutant(
+    "client-put-one-document-per-uri",
+    "client",
+    "DM20-6.2-007",
+    "sends one document per ClientURI instead of one object with all of them",
+)
+def _put_one_document_per_uri() -> None:
+    def upload(self: ClientSession, checked: Any, batch: Any) -> Any:
+        headers = {PROFILE.headers.content_type: PROFILE.media.tnds}
+        method = checked.spec.action.upper()
+        for uri in checked.client_uris():
+            document = encode_document(self._document((uri,)))
+            response = yield Upload(method, checked.server_uri(), headers, document)
+            if response is None or not 200 <= response.status < 300:
+                raise CommandFailure("failed", f"{method} failed")
+        return self._ok()
+
+    ClientSession._do_put = upload
+    ClientSession._do_post = upload
+
+
+def _exact_prune(value: Any, levels: int | None) -> Any:
+    """tree.prune's rule, recursing into itself (a patched tree.prune must not call itself)."""
+    if not isinstance(value, dict):
+        return value
+    if levels is None:
+        return copy.deepcopy(value)
+    if levels <= 0:
+        return {}
+    return {name: _exact_prune(child, levels - 1) for name, child in value.items()}
+
+
+@mutant(
+    "client-levels-off-by-one",
+    "client",
+    "DM20-6.2-008",
+    "counts the node itself as a level: Levels=n sends n-1 levels of children",
+)
+def _levels_off_by_one() -> None:
+    tree.prune = lambda value, levels: _exact_prune(
+        value, None if levels is None else max(levels - 1, 0)
+    )
+
+
+@mutant(
+    "client-no-levels-means-one",
+    "client",
+    "DM20-6.2-009",
+    "without Levels it sends one level of children instead of all of them",
+)
+def _no_levels_means_one() -> None:
+    tree.prune = lambda value, levels: _exact_prune(value, 1 if levels is None else levels)
+
+
+@mutant(
+    "client-star-leaks-private",
+    "client",
+    "DM20-6.2-010",
+    "* also returns the instances of the MO the server has no access right to",
+)
+def _star_leaks_private() -> None:
+    def instances(self: tree.Tree) -> list[tuple[str, str]]:
+        return [(moid, instance) for moid, mo in self.data.items() for instance in mo]
+
+    tree.Tree.instances = instances
+
+
+@mutant(
+    "client-star-levels-from-moid",
+    "client",
+    "DM20-6.2-011",
+    "counts *'s Levels from the MOID, so *?Levels=1 gives empty instances",
+)
+def _star_levels_from_moid() -> None:
+    original = tree.Tree.extract
+
+    def extract(self: tree.Tree, uri: Any, profile: Any) -> dict[str, Any]:
+        if uri.wildcard and uri.levels is not None:
+            uri = replace(uri, levels=max(uri.levels - 1, 0))
+        return original(self, uri, profile)
+
+    tree.Tree.extract = extract
+
+
+@mutant(
+    "client-exec-any-node",
+    "client",
+    "DM20-6.2-013",
+    "EXEC answers ok for any node that exists, executable or not",
+)
+def _exec_any_node() -> None:
+    def check_executable(self: tree.Tree, uri: Any) -> None:
+        self._check_access(uri)
+        self._walk(uri.nodes())
+
+    tree.Tree.check_executable = check_executable
+
+
+@mutant(
+    "client-alert-to-session-url",
+    "client",
+    "DM20-6.2-014",
+    "sends EXEC's Generic Alert to the session URL instead of the EXEC's ServerURI",
+)
+def _alert_to_session_url() -> None:
+    original = ClientSession._finish
+
+    def finish(self: ClientSession, aborted: bool, reason: str) -> Any:
+        self.follow_ups = [replace(f, url=self.state.url) for f in self.follow_ups]
+        return original(self, aborted, reason)
+
+    ClientSession._finish = finish
+
+
+@mutant(
+    "client-include-in-json",
+    "client",
+    "DM20-6.2-015",
+    "puts INCLUDE data in the status JSON (as MO) instead of a multipart part",
+)
+def _include_in_json() -> None:
+    original = client.encode_client_message
+
+    def encode(message: ClientMessage, profile: Any) -> tuple[str, bytes]:
+        if message.includes:
+            data: dict[str, Any] = {}
+            for document in message.includes:
+                data.update(document)
+            message = replace(message, mo=data, includes=())
+        return original(message, profile)
+
+    client.encode_client_message = encode
+
+
+@mutant(
+    "client-include-plain-uris-only",
+    "client",
+    "DM20-6.2-016",
+    "INCLUDE does not take the PUT/POST syntax: Levels and * get bad_request",
+)
+def _include_plain_uris_only() -> None:
+    original = ClientSession._do_include
+
+    def include(self: ClientSession, checked: Any, batch: Any) -> Any:
+        if any(u.wildcard or u.levels is not None for u in checked.client_uris()):
+            raise CommandFailure("bad_request", "INCLUDE takes a plain ClientURI")
+        return (yield from original(self, checked, batch))
+
+    ClientSession._do_include = include
+
+
+@mutant(
+    "client-show-without-browser",
+    "client",
+    "DM20-6.2-017",
+    "acknowledges SHOW with ok but never opens the browser",
+)
+def _show_without_browser() -> None:
+    def show(self: ClientSession, checked: Any, batch: Any) -> Any:
+        return self._ok()
+        yield
+
+    ClientSession._do_show = show
+
+
+@mutant(
+    "client-show-does-not-pause",
+    "client",
+    "DM20-6.2-018",
+    "answers SHOW at once and loads the page in the background, after the status went out",
+)
+def _show_does_not_pause() -> None:
+    def browse(url: str) -> None:
+        time.sleep(0.5)
+        with httpx.Client(timeout=5.0) as http:
+            http.get(url, headers={NAMES.accept: PROFILE.media.web})
+
+    def show(self: ClientSession, checked: Any, batch: Any) -> Any:
+        threading.Thread(target=browse, args=(checked.server_uri(),)).start()
+        return self._ok()
+        yield
+
+    ClientSession._do_show = show
+
+
+@mutant(
+    "client-browser-sends-device-id",
+    "client",
+    "DM20-6.2-019",
+    "the SHOW browser sends X-OMADMDevID, identifying the DM client to the web server",
+)
+def _browser_sends_device_id() -> None:
+    original_until, original_call = Driver.until_send, Driver.call
+
+    def until_send(self: Driver, session: ClientSession) -> Any:
+        self.device_id = session.device.device_id
+        return original_until(self, session)
+
+    def call(self: Driver, method: str, url: str, headers: Any = None, body: bytes = b"") -> Any:
+        if headers and headers.get(NAMES.accept) == PROFILE.media.web:
+            headers = {**headers, NAMES.device_id: self.device_id}
+        return original_call(self, method, url, headers, body)
+
+    Driver.until_send = until_send
+    Driver.call = call
+
+
+@mutant(
+    "client-default-keeps-first",
+    "client",
+    "DM20-6.2-020",
+    "a second DEFAULT for the same MOID does not replace the first ServerURL",
+)
+def _default_keeps_first() -> None:
+    def default(self: ClientSession, checked: Any, batch: Any) -> Any:
+        moid, url = checked.args
+        self.device.defaults.setdefault(moid, url)
+        return self._ok()
+        yield
+
+    ClientSession._do_default = default
+
+
+@mutant(
+    "client-default-no-initiated-by",
+    "client",
+    "DM20-6.2-021",
+    "opens the configuration session at ServerURL without ?InitiatedBy=",
+)
+def _default_no_initiated_by() -> None:
+    from conformance.samples import client as sample
+
+    sample.add_query = lambda url, name, value: url
