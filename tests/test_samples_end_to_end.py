@@ -100,8 +100,8 @@ def test_every_command_end_to_end(
     batches = [
         [["GET", f"{content}/doc", f"{MO}/5"], ["GET", f"{content}/new"]],
         [
-            ["PUT", f"{content}/up", f"{MO}/5?Levels=0", "*?Levels=1"],
-            ["POST", f"{content}/post", f"{MO}/0/Settings"],
+            ["PUT", f"{content}/up", f"{MO}/5?Levels=0", f"{MO}/0/Settings"],
+            ["POST", f"{content}/post", "*?Levels=1"],
         ],
         [["DELETE", f"{MO}/1"], ["DELETE", DEVINFO], ["INCLUDE", f"{MO}/5"]],
         [
@@ -155,7 +155,9 @@ def test_every_command_end_to_end(
     events = {(e.kind, e.path): e for e in helper.events}
     upload = json.loads(events[("upload", "up")].exchange.request_body)
     assert upload[f"{MO}/5"] == {}  # Levels=0
-    assert PRIVATE + "/0" not in upload and upload[f"{MO}/0"]["Settings"] == {}  # *?Levels=1
+    assert upload[f"{MO}/0/Settings"]["Display"] == {"Brightness": 70, "Theme": "dark"}
+    posted = json.loads(events[("upload", "post")].exchange.request_body)
+    assert f"{PRIVATE}/0" not in posted and posted[f"{MO}/0"]["Settings"] == {}  # *?Levels=1
     assert events[("upload", "up")].exchange.method == "PUT"
     assert events[("upload", "post")].exchange.method == "POST"
     assert PROFILE.headers.device_id.lower() not in {
