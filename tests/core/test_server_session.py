@@ -11,6 +11,7 @@ from conformance.core.judge import (
     CLIENT_ACCEPT,
     CLIENT_CONTENT_TYPE,
     CLIENT_DEVICE_ID,
+    CONT_URL,
     FAIL,
     INFO,
     NO_STATUS_AFTER_END,
@@ -164,9 +165,10 @@ def test_cont_moves_the_session_url() -> None:
 def test_message_to_the_old_url_after_cont() -> None:
     srv = after_first([C(cmd("cont"), MOVED)], [END])
     post(srv, statuses("ok"), url=SESSION_URL)
-    [finding] = srv.findings
-    assert (finding.requirement, finding.grade) == (SAME_URL_UNTIL_END, FAIL)
-    assert MOVED in finding.message
+    same_url, cont_url = srv.findings
+    assert (same_url.requirement, same_url.grade) == (SAME_URL_UNTIL_END, FAIL)
+    assert (cont_url.requirement, cont_url.grade) == (CONT_URL, FAIL)
+    assert MOVED in same_url.message and MOVED in cont_url.message
 
 
 def test_message_to_another_url_without_cont() -> None:
