@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,13 @@ def cmd_load(args: argparse.Namespace) -> int:
     except LoadError as exc:
         print(f"dm20-conformance load: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("dm20-conformance load: interrupted before the load started", file=sys.stderr)
+        return 130
     print(stats.report())
     if args.json:
-        Path(args.json).write_text(json.dumps(stats.as_dict(), indent=1), encoding="utf-8")
+        data = {"dut": str(dut.path), "settings": asdict(settings), **stats.as_dict()}
+        Path(args.json).write_text(json.dumps(data, indent=1), encoding="utf-8")
     return 1 if stats.non_conformant or stats.completed == 0 else 0
 
 

@@ -3,7 +3,7 @@
     stats = run_load(load_dut("server.yaml"), LoadSettings(devices=500, duration_s=30))
 
 One asyncio loop drives every device: each runs the core's ClientSession (synchronous, sans I/O)
-and awaits only its HTTP, through one shared httpx.AsyncClient. Every answer goes through the
+and awaits only its HTTP, through its own httpx.AsyncClient. Every answer goes through the
 judge (`judge_server_answer`), so a server that breaks a requirement only under load is caught
 and named. The server is started and stopped through its DUT file (`ServerUnderTest`), its
 `enqueue` hook can give each device commands before the load starts, and the run is bounded: by
@@ -85,7 +85,7 @@ class _Pacer:
 
 
 class LoadRun:
-    """The devices of one run, sharing one HTTP client, one pacer and one LoadStats."""
+    """The devices of one run, sharing one pacer and one LoadStats."""
 
     def __init__(
         self,
@@ -161,7 +161,11 @@ class LoadRun:
             if self.pacer is not None:
                 await self.pacer.turn()
             self.in_session[index] = True
-            ok = await self._cycle(http, device)
+            try:
+                ok = await self._cycle(http, device)
+            except Exception as exc:  # a bug must not silently stop a device: count it, go on
+                self.stats.session_ended(0.0, True, f"harness error: {type(exc).__name__}: {exc}")
+                ok = False
             self.in_session[index] = False
             if not ok:
                 await asyncio.sleep(ERROR_BACKOFF_S)

@@ -15,7 +15,7 @@ from typing import Any
 from conformance.catalog import Catalog, load_catalog
 from conformance.inputs import Document, InputError, Problem, check_schema, load_yaml
 from conformance.plugin.matching import MATCHERS, TYPES
-from conformance.plugin.substitute import placeholders, profile_names
+from conformance.plugin.substitute import placeholder_paths, placeholders, profile_names
 from conformance.profiles import Profile, load_profile
 
 # The step kinds of each role: a step either sends, or expects what the other side does.
@@ -212,10 +212,10 @@ def check_case(
         for requirement in step.data.get("verifies", ()):
             if requirement not in catalog:
                 problem((*where, "verifies"), f"{requirement} is not in the requirement catalog")
-        for name in sorted(placeholders(step.data)):
+        for name, inner in placeholder_paths(step.data):
             if name not in known and not name.startswith(OPEN_NAMESPACE):
                 problem(
-                    where,
+                    (*where, *inner),
                     f"placeholder {{{name}}} is not defined before this step (known: "
                     f"{', '.join(sorted(n for n in known if '.' not in n))}, ixit.*, and the "
                     "profile's profile.* and status.* names)",

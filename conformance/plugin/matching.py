@@ -94,6 +94,8 @@ def _apply(name: str, value: Any, actual: Any, place: str) -> list[str]:
             return [] if ok else [f"{place}: no item matches {_show(value)} in {_show(actual)}"]
         return [f"{place}: cannot look for {_show(value)} in {_show(actual)}"]
     if name == "$type":
+        if value not in TYPES:
+            return [f"{place}: unknown $type {value!r} ({', '.join(TYPES)})"]
         ok = isinstance(actual, TYPES[value]) and not (
             value != "boolean" and isinstance(actual, bool)
         )

@@ -35,6 +35,20 @@ def placeholders(value: Any) -> set[str]:
     return found
 
 
+def placeholder_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[str, tuple[Any, ...]]]:
+    """Every placeholder name in `value` with the path of the value that holds it."""
+    found: list[tuple[str, tuple[Any, ...]]] = []
+    if isinstance(value, str):
+        found += [(m.group(1), path) for m in PLACEHOLDER.finditer(value) if m.group(1)]
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found += placeholder_paths(key, (*path, key)) + placeholder_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += placeholder_paths(item, (*path, index))
+    return found
+
+
 def substitute(value: Any, names: Mapping[str, Any]) -> Any:
     """`value` with every placeholder replaced from `names` (dotted keys, e.g. "ixit.device_id").
     A string that is one placeholder and nothing else takes the value's own type (an int stays an
