@@ -147,6 +147,10 @@ class LoadStats:
         ]
         for name, latencies in (("exchange", self.exchanges), ("session", self.sessions)):
             s = latencies.summary()
+            if not s["count"]:
+                what = "answered exchange" if name == "exchange" else "completed session"
+                lines.append(f"latency per {name:<8} (ms): no {what}")
+                continue
             lines.append(
                 f"latency per {name:<8} (ms): p50 {s['p50_ms']:.1f}  p95 {s['p95_ms']:.1f}  "
                 f"p99 {s['p99_ms']:.1f}  max {s['max_ms']:.1f}  mean {s['mean_ms']:.1f}  "
