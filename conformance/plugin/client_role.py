@@ -26,7 +26,7 @@ from conformance.roles.processes import DutProcess
 from conformance.roles.reference_server import Event, ReferenceServer, Served
 from conformance.verdicts import CaseError
 
-POLL_S = 0.05
+POLL_S = 0.02  # how soon a wait notices that the client's process has exited
 
 
 class ClientRoleRun(CaseRun):
@@ -309,7 +309,7 @@ class ClientRoleRun(CaseRun):
 
     # -- the end -------------------------------------------------------------------------------
     def step_expect_end(self, step: Step) -> None:
-        grace = float(step.data.get("grace_s", 0.1))
+        grace = float(step.data.get("grace_s", 0.05))
         deadline = time.monotonic() + self.timeout_s
         while not self._all_exited() and time.monotonic() < deadline:
             self.check_stop()

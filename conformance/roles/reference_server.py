@@ -56,7 +56,7 @@ class Event:
 class _BoundedHTTPServer(HTTPServer):
     """pytest-httpserver's server with two changes for a peer that is not trusted: it does not
     read a body before the handler has set its size limit, nor keep every request in a log
-    (the harness keeps its own events); and it notices a stop within 50 ms rather than half a
+    (the harness keeps its own events); and it notices a stop within 10 ms rather than half a
     second (one reference server runs per case, so its shutdown is on every case's path)."""
 
     def application(self, request: Request) -> Response:
@@ -64,7 +64,7 @@ class _BoundedHTTPServer(HTTPServer):
 
     def thread_target(self) -> None:
         assert self.server is not None
-        self.server.serve_forever(poll_interval=0.05)
+        self.server.serve_forever(poll_interval=0.01)
 
 
 class ReferenceServer:

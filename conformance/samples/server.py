@@ -151,12 +151,17 @@ def make_handler(server: DMServer, max_body: int) -> type[BaseHTTPRequestHandler
     return Handler
 
 
+class LoopbackServer(ThreadingHTTPServer):
+    """A thread per connection; a backlog deep enough that a burst of devices is not reset."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+
 def serve(port: int, state: Path, profile: Profile) -> None:
     profile_limit = profile.limits.max_body_bytes
-    httpd = ThreadingHTTPServer(
-        ("127.0.0.1", port), make_handler(DMServer(profile, state), profile_limit)
-    )
-    httpd.daemon_threads = True
+    handler = make_handler(DMServer(profile, state), profile_limit)
+    httpd = LoopbackServer(("127.0.0.1", port), handler)
     print(f"sample DM server on http://127.0.0.1:{port}{SESSION_PREFIX}", file=sys.stderr)
     try:
         httpd.serve_forever()

@@ -10,13 +10,10 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
-import referencing
 
 if TYPE_CHECKING:
     from conformance.profiles import Profile
@@ -29,28 +26,30 @@ def load_schema(name: str) -> dict[str, Any]:
     return json.loads(text)
 
 
-@dataclass(frozen=True)
 class Checker:
-    """A schema's two validators: the fast one decides, the precise one explains."""
+    """A schema's two validators: the fast one decides, the precise one explains. The precise
+    one (and the jsonschema import, a good part of a DUT process's start-up) is made only when
+    something is wrong."""
 
-    fast: Any  # jsonschema_rs validator
-    precise: jsonschema.protocols.Validator
+    def __init__(
+        self, schema: dict[str, Any], resources: dict[str, dict[str, Any]] | None = None
+    ) -> None:
+        self.schema = schema
+        self.resources = resources or {}
+        registry = jsonschema_rs.Registry(list(self.resources.items())) if self.resources else None
+        self.fast = jsonschema_rs.validator_for(schema, registry=registry)
 
-    @classmethod
-    def build(
-        cls, schema: dict[str, Any], resources: dict[str, dict[str, Any]] | None = None
-    ) -> Checker:
-        resources = resources or {}
-        precise_cls = jsonschema.validators.validator_for(schema)
-        precise_cls.check_schema(schema)
+    @functools.cached_property
+    def precise(self) -> Any:
+        import jsonschema
+        import referencing
+
+        cls = jsonschema.validators.validator_for(self.schema)
+        cls.check_schema(self.schema)
         registry = referencing.Registry().with_resources(
-            (uri, referencing.Resource.from_contents(s)) for uri, s in resources.items()
+            (uri, referencing.Resource.from_contents(s)) for uri, s in self.resources.items()
         )
-        fast_registry = jsonschema_rs.Registry(list(resources.items())) if resources else None
-        return cls(
-            jsonschema_rs.validator_for(schema, registry=fast_registry),
-            precise_cls(schema, registry=registry),
-        )
+        return cls(self.schema, registry=registry)
 
     def errors(self, instance: Any) -> list[tuple[tuple[Any, ...], str]]:
         """Every way `instance` breaks the schema, as (path into the instance, message)."""
@@ -62,7 +61,7 @@ class Checker:
 @functools.cache
 def validator(name: str) -> Checker:
     """The validators of the schema `name`."""
-    return Checker.build(load_schema(name))
+    return Checker(load_schema(name))
 
 
 def schema_errors(
@@ -73,10 +72,12 @@ def schema_errors(
     return (checker or validator(name)).errors(instance)
 
 
-def _explain(errors: Iterable[jsonschema.ValidationError]) -> list[tuple[tuple[Any, ...], str]]:
+def _explain(errors: Iterable[Any]) -> list[tuple[tuple[Any, ...], str]]:
+    from jsonschema.exceptions import best_match
+
     found = []
     for error in errors:
-        best = jsonschema.exceptions.best_match([error])
+        best = best_match([error])
         path = tuple(best.absolute_path)
         if best.validator == "additionalProperties" and isinstance(best.instance, dict):
             allowed = best.schema.get("properties", {})
@@ -133,4 +134,4 @@ def message_validator(name: str, profile: Profile) -> Checker:
         return getattr(profile, section)[key]
 
     filled = {n: _fill(load_schema(n), lookup) for n in _MESSAGE_SCHEMAS}
-    return Checker.build(filled[name], {s["$id"]: s for s in filled.values()})
+    return Checker(filled[name], {s["$id"]: s for s in filled.values()})
