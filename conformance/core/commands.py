@@ -28,7 +28,7 @@ class Checked:
         return next((a for a, k in zip(self.args, kinds, strict=True) if k == "server_uri"), None)
 
 
-def check_command(command: Command, profile: Profile, where: str = "CMD") -> Checked:
+def check_command(command: Command, profile: Profile, where: str = "command") -> Checked:
     """Check one command; raise CommandFailure("unknown_command" | "bad_request", reason)."""
     spec = profile.command(command.name)
     if spec is None:

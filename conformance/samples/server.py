@@ -27,6 +27,7 @@ from conformance.roles.http import new_client, request
 SESSION_PREFIX = "/dm"
 ENQUEUE_PATH = "/admin/enqueue"
 RECORD_PATH = "/admin/record"
+ADMIN_MEDIA = "application/json"  # the sample's own admin record, not a DM message
 
 
 class DMServer:
@@ -127,7 +128,8 @@ def make_handler(server: DMServer, max_body: int) -> type[BaseHTTPRequestHandler
             if self.path == RECORD_PATH:
                 with server.lock:
                     data = json.dumps(server.record).encode()
-                self._answer(200, {"Content-Type": "application/json"}, data)
+                header = server.profile.headers.content_type
+                self._answer(200, {header: ADMIN_MEDIA}, data)
             else:
                 self._text(404, "not found")
 
