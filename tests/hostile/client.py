@@ -13,10 +13,13 @@ import argparse
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its siblings, run as a script
+from orphans import leave_orphans
 
 DEVICE_ID = "IMEI:493005100592800"
 STATUS_TYPE = "application/dm20status"
@@ -42,13 +45,6 @@ BEHAVIOURS = (
     "crash",
     "orphan",
     "endless",
-)
-
-SLEEPER = (
-    "import signal, sys, time\n"
-    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-    "print('ready', flush=True)\n"
-    "time.sleep(3600)\n"
 )
 
 
@@ -217,16 +213,7 @@ def crash(url: str) -> int:
 def orphan(url: str, marker: str) -> int:
     """Leave two sleepers behind that ignore SIGTERM: one in this process group, one in a session
     of its own (setsid), out of the group's reach."""
-    for kind, new_session in (("orphan-same-group", False), ("orphan-setsid", True)):
-        child = subprocess.Popen(
-            [sys.executable, "-c", SLEEPER, marker, kind],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=new_session,
-        )
-        child.stdout.readline()  # it ignores SIGTERM from now on
-        log(f"left {kind} child {child.pid}")
+    leave_orphans(marker, log)
     return first_and_follow(url, headers(), json.dumps(FIRST).encode())
 
 

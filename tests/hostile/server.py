@@ -17,10 +17,13 @@ import argparse
 import json
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its siblings, run as a script
+from orphans import leave_orphans
 
 LATE_S = 6.0  # more than the 2 s the hostile DUT files give as timeout_s
 BIG = 50 * 1024 * 1024
@@ -43,13 +46,6 @@ BEHAVIOURS = (
     "ten-thousand",
     "crash",
     "orphan",
-)
-
-SLEEPER = (
-    "import signal, sys, time\n"
-    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-    "print('ready', flush=True)\n"
-    "time.sleep(3600)\n"
 )
 
 SCRIPTED = "scripted"  # not a misbehaviour of its own: what test_security sends
@@ -192,16 +188,7 @@ class Connection:
 
 def serve(behaviour: str, port: int, marker: str, script: bytes = b"") -> int:
     if behaviour == "orphan":
-        for kind, new_session in (("orphan-same-group", False), ("orphan-setsid", True)):
-            child = subprocess.Popen(
-                [sys.executable, "-c", SLEEPER, marker, kind],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                start_new_session=new_session,
-            )
-            child.stdout.readline()  # it ignores SIGTERM from now on
-            log(f"left {kind} child {child.pid}")
+        leave_orphans(marker, log)
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", port))
