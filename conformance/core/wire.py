@@ -76,7 +76,8 @@ def parse_json(body: bytes, profile: Profile, where: str = "body") -> Any:
         ) from None
     except ValueError as exc:
         raise ProtocolError(f"not valid JSON: {exc}", where) from None
-    if _depth(value, limits.max_json_depth) > limits.max_json_depth:
+    shallow = body.count(b"[") + body.count(b"{") <= limits.max_json_depth  # no walk needed
+    if not shallow and _depth(value, limits.max_json_depth) > limits.max_json_depth:
         raise ProtocolError(f"JSON nested deeper than {limits.max_json_depth} levels", where)
     if _SURROGATE_ESCAPE.search(text) and _lone_surrogate(value):
         raise ProtocolError("a string holds a lone UTF-16 surrogate (\\uD800-\\uDFFF)", where)

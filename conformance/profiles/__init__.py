@@ -84,7 +84,7 @@ class Section(Mapping[str, Any]):
         return id(self)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one object per loaded profile: identity is equality
 class Profile:
     """A loaded wire profile. Sections read as attributes: `profile.headers.device_id`."""
 
