@@ -98,6 +98,10 @@ def pytest_args(args: argparse.Namespace, out: Path) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.dut:
+        load_dut(args.dut)  # a bad DUT file stops here, with its file:line problems
+    if args.baseline:
+        load_baseline(Path(args.baseline))
     out = new_report_dir(Path(args.reports).resolve())
     print(f"dm20-conformance: writing reports to {out}")
     code = pytest.main(pytest_args(args, out))

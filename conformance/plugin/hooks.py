@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from conformance import __version__
+from conformance.inputs import InputError
 from conformance.plugin.cases import case_files, packaged_cases_dir
 from conformance.plugin.items import HARNESS, CaseFile, CaseItem
 from conformance.plugin.session import HarnessSession
@@ -74,7 +75,10 @@ def pytest_configure(config: pytest.Config) -> None:
     ]
     for marker in markers:
         config.addinivalue_line("markers", marker)
-    config.stash[HARNESS] = HarnessSession(config)
+    try:
+        config.stash[HARNESS] = HarnessSession(config)
+    except (InputError, ValueError) as exc:  # a bad DUT file, profile or baseline: say where
+        raise pytest.UsageError(f"dm20: {exc}") from None
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Recorder(config), "dm20-recorder")
         stopper = StopOnSignal(config.stash[HARNESS])

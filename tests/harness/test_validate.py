@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 import yaml
 
 from conformance.cli import main
+from conformance.plugin.cases import packaged_cases_dir
 from conformance.samples import dut_file
 from tests.harness.helpers import (
     CLI,
@@ -315,3 +317,31 @@ def test_collection_reports_the_same_problems_and_runs_nothing(tmp_path: Path, c
     assert records_in(reports) == []
     assert not (reports / "work" / "main" / "DM20-C-VALID-001").exists()
     assert good.exists()
+
+
+def test_run_with_a_bad_dut_file_stops_before_anything_runs(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad-dut.yaml"
+    bad.write_text(
+        "name: x\nversion: 1\nrole: client\nprofile: dm20-draft\nfeatures: [GET]\ncolour: red\n",
+        encoding="utf-8",
+    )
+    assert main(["run", "--dut", str(bad), "--reports", str(tmp_path / "reports")]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:6: colour: unknown key 'colour'" in err
+    assert not (tmp_path / "reports").exists()
+    ran = run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--dut",
+            str(bad),
+            str(packaged_cases_dir()),
+        ],
+        cwd=tmp_path,
+    )
+    assert ran.returncode == 4, ran.tail()  # pytest's usage error: no case ran
+    assert f"{bad}:6: colour: unknown key 'colour'" in ran.stdout + ran.stderr
+    assert "INTERNALERROR" not in ran.stdout + ran.stderr
