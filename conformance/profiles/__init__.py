@@ -187,9 +187,3 @@ def load_profile(name_or_path: str | Path = "dm20-draft") -> Profile:
     with resources.as_file(resource) as path:
         document = load_checked(path, "profile")
     return _from_data(document.data, text)
-
-
-def profile_data(name: str = "dm20-draft") -> dict[str, Any]:
-    """The raw data of a shipped profile, for writing a variant of it (tests, spec editors)."""
-    with resources.as_file(resources.files(__package__) / f"{name}.yaml") as path:
-        return load_yaml(path).data
