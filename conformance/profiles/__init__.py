@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from conformance.inputs import load_checked, load_yaml
+from conformance.inputs import load_checked
 
 
 @dataclass(frozen=True)
