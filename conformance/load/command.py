@@ -11,15 +11,14 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from conformance.dut import load_dut
+from conformance.dut import bundled_dut, load_dut
 from conformance.load.runner import LoadError, LoadSettings, run_load
-from conformance.samples import dut_file
 
 
 def cmd_load(args: argparse.Namespace) -> int:
     """Exit status: 0 when sessions completed and no exchange broke a requirement, 1 otherwise,
     2 when the load could not run."""
-    dut = load_dut(args.dut or dut_file("server"))
+    dut = load_dut(args.dut or bundled_dut("server"))
     settings = LoadSettings(
         devices=args.devices,
         duration_s=args.duration,
@@ -90,4 +89,5 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     load.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     load.add_argument("--work", metavar="DIR", help="work folder (default: a new temporary one)")
     load.set_defaults(func=cmd_load)
-    return load
+    parser: argparse.ArgumentParser = load
+    return parser

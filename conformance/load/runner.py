@@ -30,17 +30,18 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from conformance.core import rules
 from conformance.core.client import Browse, ClientSession, Done, Fetch, Response, Send, Upload
 from conformance.core.device import Device
-from conformance.core.judge import FAIL, Finding, judge_server_answer
+from conformance.core.judge import judge_server_answer
 from conformance.core.messages import Alert
+from conformance.core.rules import Finding
 from conformance.dut import DutFile
 from conformance.load.stats import LoadStats
 from conformance.profiles import Profile, load_profile
 from conformance.roles.reference_client import simulated_device
 from conformance.roles.server_under_test import ServerUnderTest
 
-SESSION_ENDS = "DM20-5.2-004"  # "repeated until the server does not want to perform any more…"
 MAX_FOLLOW_UPS = 10  # sessions an EXEC may ask for after one session (A10), per cycle
 ERROR_BACKOFF_S = 0.05  # a device whose request failed waits this long before its next session
 
@@ -211,8 +212,7 @@ class LoadRun:
             action = await self._until_send(http, session)
         if action.aborted and session.state.exchanges > session.state.max_exchanges:
             finding = Finding(
-                SESSION_ENDS,
-                FAIL,
+                rules.SERVER_SESSION_ENDS,
                 f"the server did not end the session within "
                 f"{session.state.max_exchanges} client messages",
             )

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.core.judge import FAIL, Finding
+from conformance.core.rules import Finding
 
 EXAMPLES_PER_REQUIREMENT = 3  # distinct messages shown per requirement, with an example exchange
 
@@ -84,7 +84,7 @@ class LoadStats:
 
     def judged(self, findings: list[Finding], where: str) -> None:
         """The judge's findings on one exchange; `where` names device and request."""
-        failed = [f for f in findings if f.grade == FAIL]
+        failed = [f for f in findings if f.failed]
         if not failed:
             return
         self.bad_exchanges += 1
