@@ -9,7 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.core.judge import FAIL, Finding
+from conformance.core.judge import Finding
+from conformance.load.findings import failed
 
 EXAMPLES_PER_REQUIREMENT = 3  # distinct messages shown per requirement, with an example exchange
 
@@ -84,11 +85,11 @@ class LoadStats:
 
     def judged(self, findings: list[Finding], where: str) -> None:
         """The judge's findings on one exchange; `where` names device and request."""
-        failed = [f for f in findings if f.grade == FAIL]
-        if not failed:
+        failures = failed(findings)
+        if not failures:
             return
         self.bad_exchanges += 1
-        for finding in failed:
+        for finding in failures:
             entry = self.violations.setdefault(finding.requirement, Violation(finding.requirement))
             entry.count += 1
             entry.messages[finding.message] += 1
