@@ -31,6 +31,7 @@ from conformance.load.findings import never_ended
 from conformance.profiles import Profile
 
 MAX_FOLLOW_UPS = 10  # sessions an EXEC may ask for after one session (A10), per cycle
+ERROR_BACKOFF_S = 0.05  # a device whose request failed waits this long before its next cycle
 DEFAULT_DEVICE_ID = "IMEI:000000000000000"  # when the DUT file gives no ixit device_id
 
 
@@ -160,6 +161,12 @@ def device_prefix(dut: DutFile | None) -> str:
     this run."""
     base = str(dut.ixit.get("device_id", DEFAULT_DEVICE_ID)) if dut else DEFAULT_DEVICE_ID
     return f"{base}-load{random.getrandbits(16):04x}"
+
+
+def worker_device_id(prefix: str, worker: int, number: int) -> str:
+    """The ID of a Locust worker's `number`th device: unique across the workers of a run, and
+    known beforehand, so the harness can enqueue commands for it."""
+    return f"{prefix}-w{worker}-{number:05d}"
 
 
 def clone_device(template: Device, device_id: str, profile: Profile) -> Device:

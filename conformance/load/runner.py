@@ -30,13 +30,17 @@ import httpx
 
 from conformance.core.device import Device
 from conformance.dut import DutFile
-from conformance.load.cycle import Answer, clone_device, device_cycle, device_prefix
+from conformance.load.cycle import (
+    ERROR_BACKOFF_S,
+    Answer,
+    clone_device,
+    device_cycle,
+    device_prefix,
+)
 from conformance.load.stats import LoadStats
 from conformance.profiles import Profile, load_profile
 from conformance.roles.reference_client import simulated_device
 from conformance.roles.server_under_test import ServerUnderTest
-
-ERROR_BACKOFF_S = 0.05  # a device whose request failed waits this long before its next session
 
 
 class LoadError(Exception):
@@ -225,7 +229,25 @@ def load_commands(dut: DutFile, profile: Profile, count: int) -> list[list[list[
     return [[menu[i % len(menu)]] for i in range(count)]
 
 
-def _enqueue_all(
+def check_settings(dut: DutFile, settings: LoadSettings) -> tuple[Profile, list[list[list[str]]]]:
+    """The DUT file's profile and the batches to enqueue per device, once the DUT file and the
+    settings are known to make a load (LoadError otherwise)."""
+    if dut.role != "server":
+        raise LoadError(
+            f"{dut.path}: the load mode needs a DM server's DUT file, not a {dut.role}'s"
+        )
+    if settings.devices < 1 or not math.isfinite(settings.duration_s) or settings.duration_s <= 0:
+        raise LoadError("--devices must be at least 1 and --duration a positive number of seconds")
+    if settings.rate is not None and settings.rate <= 0:
+        raise LoadError("--rate must be a positive number of sessions per second")
+    profile = load_profile(dut.profile)
+    batches = load_commands(dut, profile, settings.enqueue)
+    if batches and not dut.has("enqueue"):
+        raise LoadError(f"--enqueue needs a server.enqueue command in {dut.path.name}")
+    return profile, batches
+
+
+def enqueue_all(
     server: ServerUnderTest,
     device_ids: list[str],
     batches: list[list[list[str]]],
@@ -285,21 +307,10 @@ def run_load(
     say: Callable[[str], None] = print,
 ) -> LoadStats:
     """Start the DUT server (if its file says how), enqueue, run the load, stop the server."""
-    if dut.role != "server":
-        raise LoadError(
-            f"{dut.path}: the load mode needs a DM server's DUT file, not a {dut.role}'s"
-        )
-    if settings.devices < 1 or not math.isfinite(settings.duration_s) or settings.duration_s <= 0:
-        raise LoadError("--devices must be at least 1 and --duration a positive number of seconds")
-    if settings.rate is not None and settings.rate <= 0:
-        raise LoadError("--rate must be a positive number of sessions per second")
-    profile = load_profile(dut.profile)
+    profile, batches = check_settings(dut, settings)
     timeout_s = settings.timeout_s or dut.timeout_s
     stats = LoadStats(devices=settings.devices)
     ids = device_ids(dut, settings.devices)
-    batches = load_commands(dut, profile, settings.enqueue)
-    if batches and not dut.has("enqueue"):
-        raise LoadError(f"--enqueue needs a server.enqueue command in {dut.path.name}")
     server = ServerUnderTest(dut, workdir, dut.timeout_s)
     try:
         server.start()
@@ -311,7 +322,7 @@ def run_load(
         if batches:
             workers = settings.hook_workers or 2 * (os.cpu_count() or 1)
             say(f"enqueue: {len(batches)} batch(es) for each of {len(ids)} devices …")
-            _enqueue_all(server, ids, batches, workers, workdir / "enqueue.log", stats)
+            enqueue_all(server, ids, batches, workers, workdir / "enqueue.log", stats)
         if importlib.util.find_spec("sniffio") is None:
             say(
                 "note: sniffio is not installed, so httpcore fails to import it on every request "
