@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import ipaddress
 import json
 import math
 import os
@@ -26,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from conformance.dut import DutFile
 from conformance.load.cycle import device_prefix, worker_device_id
@@ -143,6 +145,11 @@ def run_locust(
             f"{where.workers} local worker(s) of {where.expected}"
         )
         if where.expected > where.workers:
+            if _loopback(server.url):
+                say(
+                    f"note: the server under test is at {server.url}, which workers on other "
+                    "machines cannot reach; give the DUT file a server.url they can"
+                )
             say(
                 f"waiting up to {where.workers_wait_s:g} s for "
                 f"{where.expected - where.workers} worker(s) on other machines; on each, run:\n"
@@ -161,6 +168,16 @@ def run_locust(
             process.wait(WORKERS_EXIT_S)
             _terminate(process, 0.0)
         server.stop()
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _locust(arguments: list[str]) -> list[str]:
