@@ -1,8 +1,8 @@
 """The ceiling of bench_load.py, a locustfile: a bare Locust FastHttpUser that POSTs what a
 simulated device's first message is (same URL, headers and body, one device ID per user) and
 reads the answer, with no judging and no session. Against the sample server each such POST is a
-whole session: it answers END at once to a device with nothing queued. Only Locust imports this
-file."""
+whole session: it ends the session at once for a device with nothing queued. Only Locust imports
+this file."""
 
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ answer judged by `judge_server_answer`) over Locust's FastHttpUser client, and r
 - one event per requirement an exchange broke (request type NONCONFORMANT), named by the
   requirement and failed with the judge's message;
 
-so Locust's web UI, charts, CSV/HTML reports and --headless statistics show them unchanged.
+so Locust's web UI, charts, CSV/HTML reports and --headless statistics show them unchanged (its
+`Aggregated` row adds the three kinds together: sessions/s is the SESSION row's rate).
 
 The load mode's own figures (LoadStats: findings by requirement, sessions, latencies) go from
 every worker to the master as Locust custom messages:
@@ -71,7 +72,7 @@ SESSION, NONCONFORMANT = "SESSION", "NONCONFORMANT"  # request types of our own 
 
 
 class SessionAborted(Exception):
-    """A session that did not end by END (what Locust lists as the session's failure)."""
+    """A session the server did not end: aborted (what Locust lists as the session's failure)."""
 
 
 class NonConformant(Exception):
@@ -82,7 +83,7 @@ class NonConformant(Exception):
 def _options(parser: Any) -> None:
     group = parser.add_argument_group("dm20-conformance (simulated DM devices)")
     group.add_argument(
-        "--dm-profile", default="", help="wire profile: a shipped name (default: dm20-draft)"
+        "--dm-profile", default="", help="wire profile: a shipped name (default: the default one)"
     )
     group.add_argument(
         "--dm-device-prefix",
