@@ -43,11 +43,11 @@ BARE = Path(__file__).with_name("locust_bare.py")
 MARGIN_S = 90.0  # beyond the duration: start-up and the end of every process
 
 
-def dm_run(label: str, extra: list[str], devices: int, duration: int, work: Path) -> dict:
-    """One `dm20-conformance load` run: its figures."""
-    figures = work / f"{label}.json"
+def dm_run(label: str, key: str, extra: list[str], devices: int, duration: int, work: Path) -> dict:
+    """One `dm20-conformance load` run (work folder `key`): its figures."""
+    figures = work / f"{key}.json"
     argv = [CLI, "load", "--devices", str(devices), "--duration", str(duration),
-            "--work", str(work / label), "--json", str(figures), *extra]  # fmt: skip
+            "--work", str(work / key), "--json", str(figures), *extra]  # fmt: skip
     print("$", " ".join(argv[1:]), flush=True)
     subprocess.run(argv, capture_output=True, timeout=duration + MARGIN_S, check=False)
     data = json.loads(figures.read_text())
@@ -148,11 +148,13 @@ def main() -> None:
     print(machine(), flush=True)
     print(f"# {args.devices} devices, {args.duration} s per run, sample server", flush=True)
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    rows: list[dict[str, Any]] = [dm_run("asyncio", [], args.devices, args.duration, work)]
+    rows: list[dict[str, Any]] = [
+        dm_run("asyncio", "asyncio", [], args.devices, args.duration, work)
+    ]
     for workers in args.workers:
         extra = ["--engine", "locust", "--workers", str(workers)]
         label = f"locust engine, {workers} worker(s)"
-        rows.append(dm_run(label, extra, args.devices, args.duration, work))
+        rows.append(dm_run(label, f"locust-{workers}", extra, args.devices, args.duration, work))
         rows.append(bare_run(workers, args.devices, args.duration, work))
     print(machine(), flush=True)
     asyncio_rate = rows[0]["sessions/s"]
