@@ -180,6 +180,17 @@ def _loopback(url: str) -> bool:
         return False
 
 
+def _tls_argv(dut: DutFile) -> list[str]:
+    """The DUT file's server.tls for the devices: the CA bundle to verify the server against,
+    the device's certificate for mutual TLS (paths as on this machine: a worker on another
+    machine needs the same files at the same paths)."""
+    files = dut.tls
+    if files is None:
+        return []
+    pairs = (("--dm-ca-file", files.ca_file), ("--dm-cert", files.cert), ("--dm-key", files.key))
+    return [word for option, path in pairs if path is not None for word in (option, str(path))]
+
+
 def _locust(arguments: list[str]) -> list[str]:
     return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *arguments]
 
@@ -224,6 +235,7 @@ def _master_argv(
             f"{timeout_s:g}",
             "--dm-pace",
             f"{pace:g}",
+            *_tls_argv(dut),
         ]
     )
     if where.html:

@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import ssl
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +103,14 @@ def _options(parser: Any) -> None:
         "as fast as answered)",
     )
     group.add_argument(
+        "--dm-ca-file",
+        default="",
+        help="https servers: verify the server's certificate against this CA bundle (default: "
+        "the system's CAs); never unverified",
+    )
+    group.add_argument("--dm-cert", default="", help="https: the device's certificate (mutual TLS)")
+    group.add_argument("--dm-key", default="", help="https: the key of --dm-cert")
+    group.add_argument(
         "--dm-stats-json",
         default="",
         help="the master (or a lone process) writes the load mode's figures to this file",
@@ -119,6 +129,19 @@ def _runner(environment: Environment) -> Runner:
     if environment.runner is None:
         raise RuntimeError("Locust has no runner yet")
     return environment.runner
+
+
+def _verifying(options: Any) -> Callable[..., ssl.SSLContext]:
+    """The TLS context factory of every device: the server's certificate verified against
+    --dm-ca-file (or the system's CAs), --dm-cert presented; never Locust's unverified default."""
+
+    def context(**_: Any) -> ssl.SSLContext:
+        made = ssl.create_default_context(cafile=options.dm_ca_file or None)  # gevent's, patched
+        if options.dm_cert:
+            made.load_cert_chain(options.dm_cert, options.dm_key or None)
+        return made
+
+    return context
 
 
 class Fleet:
@@ -290,6 +313,8 @@ class DmDevice(FastHttpUser):
         self.fleet = _fleet
         self.device = self.fleet.new_device()
         self.network_timeout = self.connection_timeout = self.fleet.timeout_s
+        self.insecure = False
+        self.ssl_context_factory = _verifying(_parsed(environment))
         super().__init__(environment)
         # Every status reaches us, so that we read its body within bounds (geventhttpclient reads
         # all of a body it finds bad, to quote it); the exchange fails in Locust's table for the

@@ -39,6 +39,7 @@ from conformance.load.cycle import (
 )
 from conformance.load.stats import LoadStats
 from conformance.profiles import Profile, load_profile
+from conformance.roles.http import client_context
 from conformance.roles.reference_client import simulated_device
 from conformance.roles.server_under_test import ServerUnderTest
 
@@ -87,8 +88,10 @@ class LoadRun:
         timeout_s: float,
         stats: LoadStats,
         server_pid: int | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.profile = profile
+        self.tls = tls or client_context()  # verifies the server as the DUT file says
         self.server_pid = server_pid  # for its CPU time, when we started it
         self.url = url
         self.settings = settings
@@ -106,7 +109,7 @@ class LoadRun:
         # One client, so one connection, per device, as a fleet has: httpcore's pool looks at
         # every connection it holds on every request, so one shared pool of N connections
         # costs O(N) per request. The TLS context (https servers) is made once for all.
-        tls = ssl.create_default_context()
+        tls = self.tls
         clients = [
             httpx.AsyncClient(
                 timeout=httpx.Timeout(self.timeout_s),
@@ -334,7 +337,8 @@ def run_load(
             + f", {timeout_s:g} s per request"
         )
         pid = server.process.pid if server.process is not None else None
-        run = LoadRun(profile, server.url, ids, settings, timeout_s, stats, pid)
+        tls = client_context(server.tls)  # the DUT file's server.tls: its CA, mutual TLS
+        run = LoadRun(profile, server.url, ids, settings, timeout_s, stats, pid, tls)
         return asyncio.run(_main(run))
     finally:
         server.stop()

@@ -31,7 +31,10 @@ from typing import Any
 import httpx
 import pytest
 
+from conformance.cli import main
+from conformance.dut import load_dut
 from conformance.engine.records import Verdict
+from conformance.load import LoadSettings, run_load
 from conformance.profiles import load_profile
 from conformance.roles.network import certificate_hosts, network_for, run_ca
 from conformance.roles.reference_server import ReferenceServer
@@ -284,3 +287,40 @@ def test_a_peer_that_never_says_hello_does_not_hold_the_reference_server(tmp_pat
         assert not closing.is_alive(), "the server's stop waited on the mute peer"
     finally:
         mute.close()
+
+
+def test_the_load_mode_verifies_a_server_over_https_against_the_dut_files_ca(
+    tmp_path: Path, pki: Pki
+) -> None:
+    """The load mode's devices speak HTTPS to the server under test, verified against the DUT
+    file's server.tls.ca_file: sessions complete; against a CA that did not sign the server's
+    certificate, no session completes and the errors name the certificate problem."""
+    settings = LoadSettings(devices=3, duration_s=1.0, ramp_s=0.0)
+    trusted = load_dut(server_dut(tmp_path / "trusted", pki, trust=pki.ca))
+    stats = run_load(trusted, settings, tmp_path / "trusted" / "work", say=lambda _: None)
+    assert stats.completed > 0 and not stats.errors and not stats.violations, stats.report()
+    untrusted = load_dut(server_dut(tmp_path / "untrusted", pki, trust=pki.other_ca))
+    stats = run_load(untrusted, settings, tmp_path / "untrusted" / "work", say=lambda _: None)
+    assert stats.completed == 0 and stats.errors, stats.report()
+    assert "CERTIFICATE_VERIFY_FAILED" in stats.report(), stats.report()
+
+
+def test_locust_devices_verify_a_server_over_https_against_the_dut_files_ca(
+    tmp_path: Path, pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same with --engine locust: Locust's FastHttpUser verifies nothing by default; its
+    devices verify the server against the DUT file's CA, so an untrusted server completes no
+    session and the figures name the certificate problem."""
+
+    def load(trust: Path, name: str) -> tuple[int, str]:
+        dut = server_dut(tmp_path / name, pki, trust=trust)
+        work = str(tmp_path / name / "work")
+        argv = ["load", "--engine", "locust", "--dut", str(dut), "--work", work]
+        code = main([*argv, "--devices", "2", "--duration", "2", "--ramp", "0"])
+        return code, capsys.readouterr().out
+
+    code, out = load(pki.ca, "trusted")
+    assert code == 0 and "non-conformant exchanges: none" in out, out
+    code, out = load(pki.other_ca, "untrusted")
+    assert code == 1 and "sessions: 0 completed" in out, out
+    assert "CERTIFICATE_VERIFY_FAILED" in out, out
