@@ -173,6 +173,7 @@ class Exploration:
 
     def go(self, progress: Progress | None = None) -> Report:
         settings = self.settings
+        self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / "seed").write_text(f"{settings.seed}\n", encoding="utf-8")
         report = Report(
             self.role,

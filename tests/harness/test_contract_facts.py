@@ -5,14 +5,29 @@ applies and runs, never only by cases that come out NOT APPLICABLE."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conformance.engine.harness import Harness, Options
 from conformance.engine.loader import load_all, packaged_cases_dir
 from conformance.engine.records import Verdict
-from tests.harness.helpers import CLI, CliRun, cli_run, job, name_of, run, sample_dut, write_yaml
+from tests.harness.helpers import (
+    CLI,
+    CliRun,
+    cli_run,
+    job,
+    name_of,
+    report_json,
+    run,
+    sample_dut,
+    write_yaml,
+)
+from tests.mutants import client_mutants  # noqa: F401  (they register)
+from tests.mutants.registry import MUTANTS
+from tests.patched import write_dut
 
 FACTS = ("device_id", "writable_moid", "permanent_uri", "exec_uri")
 EVERY_CLIENT = ("DM20-6.3-002", "DM20-6.3-003", "DM20-6.3-005", "DM20-6.3-006", "DM20-6.2-024")
@@ -24,6 +39,27 @@ def four_facts_dut(folder: Path) -> Path:
     data["ixit"] = {k: v for k, v in data["ixit"].items() if k in FACTS}
     assert tuple(data["ixit"]) == FACTS
     return write_yaml(folder / "four-facts.yaml", data).resolve()
+
+
+FAULTS = {  # the issue's two: no X-OMADMDevID on status messages, statuses out of order
+    "client-no-device-id": "DM20-6.3-005",
+    "client-statuses-reversed": "DM20-6.3-006",
+}
+
+
+def faulty_four_facts_dut(name: str, folder: Path) -> Path:
+    """A faulty variant's DUT file with only the four facts in its ixit."""
+    data = yaml.safe_load(write_dut(MUTANTS[name], folder).read_text(encoding="utf-8"))
+    data["ixit"] = {k: v for k, v in data["ixit"].items() if k in FACTS}
+    return write_yaml(folder / f"{name}-four-facts.yaml", data).resolve()
+
+
+def faulty_four_facts_run(name: str, folder: Path) -> CliRun:
+    return cli_run(folder, "--dut", faulty_four_facts_dut(name, folder), "--timeout", "5")
+
+
+for _name in FAULTS:
+    job(f"four-facts:{_name}", weight=30)(partial(faulty_four_facts_run, _name))
 
 
 @job("four-facts", weight=30)
@@ -76,3 +112,17 @@ def test_a_run_passes_some_case_of_the_requirement(requirement: str, jobs) -> No
         result.ran.tail(),
     )
     assert not [n for n, v in verdicts.items() if v not in ("PASS", "NOT APPLICABLE")], verdicts
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.uses_job(f"four-facts:{n}")) for n in FAULTS]
+)
+def test_with_the_four_facts_a_faulty_client_fails_the_run(name: str, jobs) -> None:
+    """The whole suite with only the four facts: the run exits 1 and its requirement FAILs."""
+    result: CliRun = jobs.result(f"four-facts:{name}")
+    requirement = FAULTS[name]
+    assert result.ran.returncode == 1, result.ran.tail()
+    failing = [name_of(r) for r in result.records if requirement in r.failed]
+    assert failing, result.ran.tail()
+    rows = {r["id"]: r for r in report_json(result.reports)["requirements"]}
+    assert rows[requirement]["state"] == "FAIL", rows[requirement]

@@ -17,9 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from conformance.catalog import load_catalog
+from conformance.core.rules import RULES, Rule, signature_rule
 from conformance.engine.loader import load_all, packaged_cases_dir
 from conformance.engine.model import Case
 from conformance.engine.records import CaseRecord, Verdict
+from conformance.engine.runner import CASE_RULE
+from conformance.profiles import load_profile
 from tests.harness.helpers import PASSING, REPO, CliRun, job, name_of, pytest_argv, run
 from tests.harness.stop_on_kill import STOPPED, kills
 from tests.mutants import client_mutants, server_mutants  # noqa: F401  (they register)
@@ -200,6 +204,38 @@ def test_kill_table_has_every_mutant_killed(jobs, capsys: pytest.CaptureFixture[
     assert len(MUTANTS) >= 55
     survivors = [o.mutant.name for o in outcomes if not o.killed]
     assert not survivors, table
+
+
+def _rules() -> dict[str, Rule]:
+    profile = load_profile()
+    every = [*RULES.values(), *(signature_rule(spec) for spec in profile.commands)]
+    return {rule.key: rule for rule in every}
+
+
+@pytest.mark.parametrize("name", [mutant_param(n) for n in MUTANTS])
+def test_the_kill_rests_on_text_that_covers_what_was_checked(name: str, jobs) -> None:
+    """The failure that killed the mutant was filed under its requirement either by a core rule
+    resting on that requirement (tests/core/test_rules.py holds each rule's quote against the
+    requirement's text, and its check against a crafted bad input), or by an expectation of a
+    case that verifies that requirement."""
+    mutant = MUTANTS[name]
+    outcome = assess(mutant, jobs.result(f"mutant:{name}"))
+    assert outcome.killed, outcome.describe()
+    killer = outcome.killers[0]
+    findings = [f for f in killer.findings if f.failed and f.basis == mutant.requirement]
+    assert findings, f"{name_of(killer)}: no failed finding under {mutant.requirement}"
+    rules = _rules()
+    entry = load_catalog().get(mutant.requirement)
+    for finding in findings:
+        if finding.rule == CASE_RULE:
+            assert mutant.requirement in killer.requirements, (name_of(killer), finding)
+            continue
+        rule = rules.get(finding.rule)
+        assert rule is not None, f"{finding.rule}: no rule of core/rules.py"
+        assert rule.basis == mutant.requirement, (rule.key, rule.basis)
+        if entry is not None:
+            texts = [" ".join(t.split()) for t in (entry.text, entry.detail or "")]
+            assert any(" ".join(rule.quote.split()) in t for t in texts), rule.quote
 
 
 def test_a_record_that_does_not_name_the_requirement_kills_nothing() -> None:
