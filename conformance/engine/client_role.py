@@ -331,7 +331,7 @@ class ClientRoleRun(CaseRun):
         never = not self.server.since(0, {"session"})
         if never and any(f.rule == rules.SESSION_BY_POST.key for f in self.observed.values()):
             self.fail(
-                [Problem((rules.SESSION_BY_POST.basis,), "the client never POSTed a session")],
+                [Problem.of(rules.SESSION_BY_POST, "the client never POSTed a session")],
                 output=self.output(),
             )
         if never:
@@ -344,8 +344,8 @@ class ClientRoleRun(CaseRun):
         if first:
             problem = self.problem(f"the client opened no further session {self._gave_up()}")
         else:
-            problem = Problem(
-                (rules.SESSION_CONTINUES.basis,),
+            problem = Problem.of(
+                rules.SESSION_CONTINUES,
                 f"no status message for the commands the client was sent {self._gave_up()}",
             )
         self.fail([problem], output=self.output())

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.catalog import Catalog
+from conformance.core.rules import Rule
 from conformance.engine.records import FindingRecord, Verdict
 from conformance.profiles import Profile
 from conformance.roles.exchange import HttpExchange
@@ -25,6 +26,12 @@ class Problem:
 
     bases: tuple[str, ...]
     text: str
+    rule: str | None = None  # the key of the core rule (core/rules.py) it is filed by, if any
+
+    @classmethod
+    def of(cls, rule: Rule, text: str) -> Problem:
+        """A problem a rule of the core's table names: filed under the rule's basis."""
+        return cls((rule.basis,), text, rule.key)
 
 
 @dataclass

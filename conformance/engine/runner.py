@@ -221,8 +221,8 @@ class CaseRun:
         received = received if received is not None else []
         if len(received) != len(expected):
             return [
-                Problem(
-                    (rules.STATUS_COUNT.basis,),
+                Problem.of(
+                    rules.STATUS_COUNT,
                     f"{len(received)} statuses where the case expects {len(expected)}",
                 )
             ]
@@ -233,8 +233,8 @@ class CaseRun:
             len(expected), lambda e, r: not mismatches(expected[e], received[r])
         ):
             return [
-                Problem(
-                    (rules.STATUS_ORDER.basis,),
+                Problem.of(
+                    rules.STATUS_ORDER,
                     "the statuses are those the case expects, in another order: "
                     + "; ".join(found),
                 )
@@ -315,7 +315,7 @@ class CaseRun:
         own = []
         if failure is not None and failure.verdict is Verdict.FAIL:
             own = [
-                FindingRecord(b, CASE_RULE, p.text, "fail", failure.step)
+                FindingRecord(b, p.rule or CASE_RULE, p.text, "fail", failure.step)
                 for p in failure.problems
                 for b in p.bases
             ]

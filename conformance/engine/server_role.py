@@ -30,6 +30,8 @@ from conformance.roles.server_under_test import ServerUnderTest
 
 MAX_FOLLOW_UPS = 10  # sessions a device may owe after one session (A10)
 
+EXIT_GRACE_S = 1.0  # how long a server whose connection dropped is given to exit, for the message
+
 
 class ServerRoleRun(CaseRun):
     """One server-role case against the run's DUT server."""
@@ -162,7 +164,7 @@ class ServerRoleRun(CaseRun):
                     ]
                 )
                 self.fail(
-                    [Problem((rules.SERVER_SESSION_ENDS.basis,), "the session never ended")],
+                    [Problem.of(rules.SERVER_SESSION_ENDS, "the session never ended")],
                     exchanges=tuple(self.client.exchanges[-2:]),
                     output=self.server.output(),
                 )
@@ -200,15 +202,16 @@ class ServerRoleRun(CaseRun):
             tls = exchange.error.startswith(TLS_PROBLEM)
             never = self.judged == 0 or tls
             process = self.server.process
-            exited = process.poll() if process is not None else None
+            # a server that crashed drops the connection a moment before its process is gone
+            exited = process.wait(EXIT_GRACE_S) if process is not None else None
             after = (
                 f" (the server process exited with status {exited})" if exited is not None else ""
             )
             if tls:
                 after += f"; verified against {self.server.trusting()}"
-            bases = () if never else (rules.SERVER_HTTP_OK.basis,)
+            text = f"no answer from the server: {exchange.error}{after}"
             self.fail(
-                [Problem(bases, f"no answer from the server: {exchange.error}{after}")],
+                [Problem((), text) if never else Problem.of(rules.SERVER_HTTP_OK, text)],
                 verdict=Verdict.INCONCLUSIVE if never else Verdict.FAIL,
                 exchanges=(exchange,),
                 output=self.server.output(),
@@ -238,8 +241,8 @@ class ServerRoleRun(CaseRun):
                     f"the device received {altered} where {missing} was queued (altered)"
                 )
             else:
-                problem = Problem(
-                    (rules.SERVER_SESSION_ENDS.basis,),
+                problem = Problem.of(
+                    rules.SERVER_SESSION_ENDS,
                     f"the session ended without {missing} (queued for the device)",
                 )
             self.fail(
@@ -256,8 +259,8 @@ class ServerRoleRun(CaseRun):
             if position == len(received):
                 self.fail(
                     [
-                        Problem(
-                            (rules.SERVER_QUEUE_ORDER.basis,),
+                        Problem.of(
+                            rules.SERVER_QUEUE_ORDER,
                             f"{command} did not come in the order the commands were queued",
                         )
                     ],

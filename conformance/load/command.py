@@ -115,7 +115,12 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "asyncio (default): one loop in this process, for one machine's core. locust: a Locust "
         "master and worker processes, here and on other machines; needs the load extra.",
     )
-    engine.add_argument("--engine", choices=("asyncio", "locust"), default="asyncio")
+    engine.add_argument(
+        "--engine",
+        choices=("asyncio", "locust"),
+        default="asyncio",
+        help="what carries the devices' requests (default: asyncio)",
+    )
     engine.add_argument(
         "--workers",
         type=int,

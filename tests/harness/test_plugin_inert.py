@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from pathlib import Path
 
 import pytest
@@ -128,12 +127,11 @@ def test_same_collected_items(runs: dict[str, tuple[Ran, dict[str, str]]]) -> No
 
 
 def test_no_signal_handler_is_replaced(runs: dict[str, tuple[Ran, dict[str, str]]]) -> None:
+    """The handlers a foreign test sees are those it sees without the plugin (Python's own, or
+    SIG_IGN inherited where the suite itself runs in the background)."""
     (_, seen), (_, inert) = runs["run"], runs["run-inert"]
+    assert set(seen) == {"SIGINT", "SIGTERM"}
     assert seen == inert
-    assert seen == {
-        "SIGINT": repr(signal.default_int_handler),
-        "SIGTERM": repr(signal.Handlers.SIG_DFL),
-    }
 
 
 def test_no_dm20_marker_is_registered(runs: dict[str, tuple[Ran, dict[str, str]]]) -> None:
