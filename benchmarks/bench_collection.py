@@ -3,7 +3,7 @@
     python benchmarks/bench_collection.py [--sizes 1000 10000]
 
 Generates N case files in a temporary folder (copies of the shipped cases, one case a file, each
-with a new ID) and times, for each N:
+with a new ID, in a `client/` or `server/` folder as the case's role says) and times, for each N:
 
 - `load_all([folder])` in this process (YAML with line numbers, testcase schema, catalog and
   profile checks), after a warm-up on the shipped cases so the one-time costs are out;
@@ -29,14 +29,20 @@ from typing import Any
 import yaml
 from common import machine, table
 
+from conformance.engine.loader import (
+    case_files,
+    load_all,
+    load_case_file,
+    packaged_cases_dir,
+    role_of,
+)
 from conformance.inputs import InputError
-from conformance.plugin.cases import case_files, load_all, load_case_file, packaged_cases_dir
 
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def shipped_cases() -> list[dict[str, Any]]:
-    """The shipped cases that load cleanly, as YAML data."""
+def shipped_cases() -> list[tuple[str, dict[str, Any]]]:
+    """The shipped cases that load cleanly, as YAML data, each with the role its folder gives."""
     found = []
     for path in case_files([packaged_cases_dir()]):
         if path.name.startswith("_"):
@@ -46,18 +52,24 @@ def shipped_cases() -> list[dict[str, Any]]:
         except InputError:
             continue  # a file being edited right now; not a sample to copy
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        found += data if isinstance(data, list) else [data]
+        found += [
+            (case.get("role") or role_of(path), case)
+            for case in (data if isinstance(data, list) else [data])
+        ]
     return found
 
 
-def generate(cases: list[dict[str, Any]], count: int, folder: Path) -> None:
-    """`count` files, one case each, cycling through `cases` with IDs made unique."""
-    folder.mkdir(parents=True)
+def generate(cases: list[tuple[str, dict[str, Any]]], count: int, folder: Path) -> None:
+    """`count` files, one case each, cycling through `cases` with IDs made unique, each below
+    the folder of its role."""
+    for role in {role for role, _ in cases}:
+        (folder / role).mkdir(parents=True)
     for index in range(count):
-        case = copy.deepcopy(cases[index % len(cases)])
+        role, case = cases[index % len(cases)]
+        case = copy.deepcopy(case)
         case["id"] = f"{case['id']}-B{index:05d}"
         text = yaml.dump(case, Dumper=DUMPER, sort_keys=False, allow_unicode=True)
-        (folder / f"case-{index:05d}.yaml").write_text(text, encoding="utf-8")
+        (folder / role / f"case-{index:05d}.yaml").write_text(text, encoding="utf-8")
 
 
 def time_load_all(folder: Path) -> tuple[float, float, int, int]:

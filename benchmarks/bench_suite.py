@@ -31,7 +31,8 @@ from typing import Any
 from common import bare_server, machine, summary, table
 from werkzeug.wrappers import Request, Response
 
-from conformance.plugin.cases import load_all, packaged_cases_dir
+from conformance.engine.loader import load_all, packaged_cases_dir
+from conformance.engine.records import Verdict
 from conformance.report.results import read_results
 
 PYTHON = sys.executable
@@ -116,7 +117,7 @@ def hook_run(count: int) -> list[float]:
 def enqueue_steps() -> dict[str, int]:
     """Case ID -> enqueue steps, for the shipped server-role cases."""
     cases, _ = load_all([packaged_cases_dir()])
-    return {c.id: sum(1 for s in c.steps if s.action == "enqueue") for c in cases}
+    return {c.id: sum(1 for s in c.all_steps() if s.kind.key == "enqueue") for c in cases}
 
 
 def suite(workers: int, folder: Path) -> dict[str, Any]:
@@ -129,15 +130,15 @@ def suite(workers: int, folder: Path) -> dict[str, Any]:
     [run] = [p for p in reports.iterdir() if p.is_dir()]
     records = read_results(run)
     steps = enqueue_steps()
-    ran = [r for r in records if r["verdict"] != "NOT APPLICABLE"]
+    ran = [r for r in records if r.verdict is not Verdict.NOT_APPLICABLE]
     return {
         "workers": workers,
         "exit": done.returncode,
         "wall_s": wall,
         "cases": len(records),
-        "case_s": sum(r["seconds"] for r in records),
+        "case_s": sum(r.seconds for r in records),
         "dut_processes": len(list((run / "work").rglob("dut-*.log"))),
-        "hook_runs": sum(steps.get(r["case"], 0) for r in ran if r["role"] == "server"),
+        "hook_runs": sum(steps.get(r.case, 0) for r in ran if r.role == "server"),
         "summary": done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "",
     }
 

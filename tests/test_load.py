@@ -12,10 +12,9 @@ import time
 from pathlib import Path
 
 from conformance.cli import main
-from conformance.dut import load_dut
+from conformance.dut import bundled_dut, load_dut
 from conformance.load import LoadSettings, run_load
 from conformance.roles.server_under_test import port_answers
-from conformance.samples import dut_file
 from tests.mutants import server_mutants  # noqa: F401  (they register)
 from tests.mutants.registry import MUTANTS, write_dut
 
@@ -39,7 +38,7 @@ def test_sample_server_under_load_is_conformant(tmp_path: Path, capsys) -> None:
 
 def test_enqueued_commands_make_multi_exchange_sessions_at_a_given_rate(tmp_path: Path) -> None:
     settings = LoadSettings(devices=3, duration_s=1.5, rate=20.0, enqueue=2, ramp_s=0.0)
-    stats = run_load(load_dut(dut_file("server")), settings, tmp_path, say=lambda _: None)
+    stats = run_load(load_dut(bundled_dut("server")), settings, tmp_path, say=lambda _: None)
     assert not stats.violations, stats.report()
     assert not stats.enqueue_problems, stats.report()
     assert stats.completed > 0, stats.report()

@@ -1,7 +1,8 @@
 """The sample client against the sample server over real loopback HTTP, through sessions that use
-every command of the draft; afterwards the client's tree and the server's record must show what
-each command did. A reference server serves the GET content, takes the uploads and the alert,
-and is the page SHOW loads."""
+every command of the draft; afterwards the client's tree and the server's record (its sessions
+at /admin/record, its exchanges in record.jsonl) must show what each command did. A reference
+server serves the GET content, takes the uploads, and is the page SHOW loads; the EXEC's
+Generic Alert goes to the sample server in a session of its own."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from conformance.core.wire import dump_json
 from conformance.profiles import load_profile
 from conformance.roles.reference_server import ReferenceServer, Served
 from conformance.roles.server_under_test import free_port, port_answers
+from conformance.samples.server import RECORD_PATH
 
 PROFILE = load_profile()
 DEVICE = "IMEI:493005100592800"  # the sample client's factory device ID
@@ -125,8 +128,17 @@ def test_every_command_end_to_end(
     assert "0" in tree["tree"]["urn:oma:mo:oma-dm-devinfo:1.0"]  # the permanent node stayed
     assert tree["defaults"] == {"urn:oma:mo:oma-mms:1.0": f"{url}/mms"}
 
+    sessions = json.loads(httpx.get(f"http://127.0.0.1:{port}{RECORD_PATH}", trust_env=False).text)
+    assert [(s["device_id"], s["number"], s["url"]) for s in sessions] == [
+        (DEVICE, 1, url),
+        (DEVICE, 2, f"{url}/alert"),  # the Generic Alert's session, opened after the first
+    ]
+    main, alert = (s["exchanges"] for s in sessions)
     record = [json.loads(line) for line in (server_state / "record.jsonl").read_text().splitlines()]
-    main = [r for r in record if r["session"] == url]
+    assert record == main + alert  # the file has every exchange, in the order they came
+    # the server sent each queued batch in a message of its own, in order, END with the last
+    assert [r["sent"] for r in main] == [*batches[:-1], [*batches[-1], ["END"]]]
+    assert alert[0]["sent"] == [["END"]]
     answered = {
         tuple(c): s
         for r in main
@@ -147,8 +159,7 @@ def test_every_command_end_to_end(
     include = next(r for r in main if ["INCLUDE", f"{MO}/5"] in r["answered"])
     assert include["includes"] == [{f"{MO}/5": {"Name": "fetched", "N": 1}}]
     assert [r["url"] for r in main[-2:]] == [url, f"{url}/moved"]  # CONT's status: the new URL
-    alert = next(r for r in record if r["session"] == f"{url}/alert")
-    assert alert["message"]["Alert"] == [
+    assert alert[0]["message"]["Alert"] == [
         {"AlertType": PROFILE.alerts.generic, "SourceURI": f"{MO}/0/Reboot", "Data": {"Result": OK}}
     ]
 

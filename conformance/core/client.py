@@ -124,6 +124,7 @@ class ClientSession:
         )
         self.follow_ups: list[FollowUp] = []
         self.received: list[CommandMessage] = []
+        self.first_accepted = False  # the server took the first message (its alerts delivered)
         self._runner: Generator[Action, Any, None] | None = None
         self._done: Done | None = None
 
@@ -143,6 +144,7 @@ class ClientSession:
             self._finish(True, f"server answer refused (A1): {exc}")
             return
         self.received.append(message)
+        self.first_accepted = True
         end = self.profile.for_action("end").name
         final = any(c.name == end for c in message.commands)
         self.state.handle(Event.FINAL_COMMANDS if final else Event.COMMANDS)
@@ -228,13 +230,14 @@ class ClientSession:
         if feature and feature not in self.device.features:
             raise CommandFailure("not_supported", f"{checked.spec.name} is not supported")
         handler = getattr(self, f"_do_{checked.spec.action}")
-        return (yield from handler(checked, batch))
+        status: Status = yield from handler(checked, batch)
+        return status
 
     def _ok(self, **fields: Any) -> Status:
         return Status(self.profile.status.ok, **fields)
 
     def _do_get(self, checked: Checked, batch: _Batch) -> Step:
-        url = checked.server_uri()
+        url = checked.target_url()
         targets = checked.client_uris()
         for uri in targets:
             self._refuse_wildcard(uri)
@@ -259,9 +262,10 @@ class ClientSession:
         return self._ok(uri=tuple(stored))
 
     def _store(self, uri: ClientURI, value: Any) -> str:
-        if uri.new_instance:
+        if uri.new_instance and uri.moid is not None:
             instance = self.device.tree.new_instance(uri.moid, value)
-            return self.profile.client_uri.separator.join((uri.moid, instance))
+            separator: str = self.profile.client_uri.separator
+            return separator.join((uri.moid, instance))
         self.device.tree.replace(uri, value)
         return uri.target(self.profile)
 
@@ -297,10 +301,11 @@ class ClientSession:
         document = self._document(checked.client_uris())
         headers = {self.profile.headers.content_type: self.profile.media.tnds}
         method = checked.spec.action.upper()
-        response = yield Upload(method, checked.server_uri(), headers, encode_document(document))
+        url = checked.target_url()
+        response = yield Upload(method, url, headers, encode_document(document))
         if response is None or not 200 <= response.status < 300:
             detail = "no answer" if response is None else f"HTTP {response.status}"
-            raise CommandFailure("failed", f"{method} to {checked.server_uri()} failed: {detail}")
+            raise CommandFailure("failed", f"{method} to {url} failed: {detail}")
         return self._ok()
 
     _do_put = _upload
@@ -334,18 +339,18 @@ class ClientSession:
         yield
 
     def _do_show(self, checked: Checked, batch: _Batch) -> Step:
-        done = yield Browse(checked.server_uri())
+        done = yield Browse(checked.target_url())
         if not done:
             raise CommandFailure("failed", "the browser session failed")
         return self._ok()
 
     def _do_default(self, checked: Checked, batch: _Batch) -> Step:
-        moid, url = checked.args
+        moid, url = (str(a) for a in checked.args)
         self.device.defaults[moid] = url
         return self._ok()
         yield
 
     def _do_cont(self, checked: Checked, batch: _Batch) -> Step:
-        self.state.redirect(checked.server_uri())
+        self.state.redirect(checked.target_url())
         return self._ok()
         yield

@@ -4,8 +4,10 @@ or `multipart/mixed` when it carries INCLUDE data, A8). Every name comes from th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from conformance.core import rules
 from conformance.core.errors import ProtocolError
 from conformance.core.messages import Alert, ClientMessage, Command, CommandMessage, Status
 from conformance.core.multipart import decode_multipart, encode_multipart
@@ -14,13 +16,44 @@ from conformance.core.wire import dump_json, parse_json, parse_media_type
 from conformance.profiles import Profile
 from conformance.schemas import format_path, message_validator, schema_errors
 
+RuleFor = Callable[[tuple[Any, ...], str], str]  # the rule a schema problem (path, what) breaks
 
-def _check(value: Any, schema: str, profile: Profile, where: str = "") -> None:
-    problems = schema_errors(value, schema, message_validator(schema, profile))
-    if problems:
-        path, what = problems[0]
+
+def _check(value: Any, schema: str, profile: Profile, rule_for: RuleFor, where: str = "") -> None:
+    """Raise ProtocolError listing every way `value` breaks the message schema, each problem
+    filed under the rule `rule_for` gives its path."""
+    found = schema_errors(value, schema, message_validator(schema, profile))
+    if not found:
+        return
+    problems = []
+    for path, what in found:
         place = format_path(path) if path else "body"
-        raise ProtocolError(what, f"{where}{place}" if where else place)
+        problems.append(
+            ProtocolError(what, f"{where}{place}" if where else place, rule_for(path, what))
+        )
+    first = problems[0]
+    raise ProtocolError(first.what, first.where, first.rule, tuple(problems))
+
+
+def _command_rule(profile: Profile) -> RuleFor:
+    def rule_for(path: tuple[Any, ...], what: str) -> str:
+        inside = len(path) >= 2 and path[0] == profile.keys.commands
+        return (rules.SERVER_COMMAND_SHAPE if inside else rules.SERVER_COMMAND_MESSAGE).key
+
+    return rule_for
+
+
+def _client_rule(profile: Profile) -> RuleFor:
+    keys = profile.keys
+
+    def rule_for(path: tuple[Any, ...], what: str) -> str:
+        if len(path) >= 2 and path[0] == keys.status:
+            return rules.CLIENT_STATUS_SHAPE.key
+        if path[:1] == (keys.devinfo,) and keys.devid in what:
+            return rules.CLIENT_DEVINFO_DEVID.key
+        return rules.CLIENT_BODY.key
+
+    return rule_for
 
 
 def encode_commands(message: CommandMessage, profile: Profile) -> bytes:
@@ -31,8 +64,11 @@ def encode_commands(message: CommandMessage, profile: Profile) -> bytes:
 def decode_commands(body: bytes, profile: Profile) -> CommandMessage:
     """A command message's shape (its commands are checked one by one by `check_command`, so a
     client can answer a bad command with a status rather than drop the message)."""
-    value = parse_json(body, profile)
-    _check(value, "command-message", profile)
+    try:
+        value = parse_json(body, profile)
+    except ProtocolError as exc:
+        raise exc.with_rule(rules.SERVER_COMMAND_MESSAGE.key) from None
+    _check(value, "command-message", profile, _command_rule(profile))
     return CommandMessage(tuple(Command(c[0], tuple(c[1:])) for c in value[profile.keys.commands]))
 
 
@@ -85,7 +121,7 @@ def encode_client_message(message: ClientMessage, profile: Profile) -> tuple[str
 
 def client_message_from_json(value: Any, profile: Profile, where: str = "") -> ClientMessage:
     """A first or status message from its parsed JSON object."""
-    _check(value, "client-message", profile, where)
+    _check(value, "client-message", profile, _client_rule(profile), where)
     keys = profile.keys
     statuses = tuple(
         Status(
@@ -110,20 +146,32 @@ def decode_client_message(content_type: str | None, body: bytes, profile: Profil
     media = profile.media
     kind, _ = parse_media_type(content_type)
     if kind != media.multipart:
-        return client_message_from_json(parse_json(body, profile), profile)
-    parts = decode_multipart(content_type or "", body)
+        return client_message_from_json(_json(body, profile, "body"), profile)
+    try:
+        parts = decode_multipart(content_type or "", body)
+    except ProtocolError as exc:
+        raise exc.with_rule(rules.CLIENT_MULTIPART.key) from None
     head_type, head_body = parts[0]
     if head_type != media.status:
-        raise ProtocolError(f"first part is {head_type!r}, not {media.status}", "multipart[0]")
+        raise ProtocolError(
+            f"part 1 is {head_type!r}, not {media.status}",
+            "multipart[0]",
+            rules.CLIENT_MULTIPART_PARTS.key,
+        )
     message = client_message_from_json(
-        parse_json(head_body, profile, "multipart[0]"), profile, "multipart[0]."
+        _json(head_body, profile, "multipart[0]"), profile, "multipart[0]."
     )
     includes = []
     for index, (part_type, part_body) in enumerate(parts[1:], start=1):
         where = f"multipart[{index}]"
         if part_type != media.tnds:
-            raise ProtocolError(f"part is {part_type!r}, not {media.tnds}", where)
-        includes.append(decode_document(part_body, profile, where))
+            raise ProtocolError(
+                f"part is {part_type!r}, not {media.tnds}", where, rules.CLIENT_MULTIPART_PARTS.key
+            )
+        try:
+            includes.append(decode_document(part_body, profile, where))
+        except ProtocolError as exc:
+            raise exc.with_rule(rules.CLIENT_INCLUDE_DOCUMENT.key) from None
     return ClientMessage(
         message.statuses,
         message.devinfo,
@@ -132,3 +180,10 @@ def decode_client_message(content_type: str | None, body: bytes, profile: Profil
         message.alerts,
         tuple(includes),
     )
+
+
+def _json(body: bytes, profile: Profile, where: str) -> Any:
+    try:
+        return parse_json(body, profile, where)
+    except ProtocolError as exc:
+        raise exc.with_rule(rules.CLIENT_BODY.key) from None

@@ -1,11 +1,13 @@
-"""A device as a DM client sees it: its identity, its tree, the servers DEFAULT remembered and
-the optional features it has. Saved to and loaded from one JSON object (a sample client's state)."""
+"""A device as a DM client sees it: its identity, its tree, the servers DEFAULT remembered, the
+optional features it has and the alerts it generated that no server has taken yet (seed 5.2).
+Saved to and loaded from one JSON object (a sample client's state)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from conformance.core.messages import Alert
 from conformance.core.tree import Tree
 
 
@@ -18,6 +20,7 @@ class Device:
     tree: Tree
     features: frozenset[str]
     defaults: dict[str, str] = field(default_factory=dict)  # MOID -> ServerURL (DEFAULT)
+    undelivered: list[Alert] = field(default_factory=list)  # alerts no server has taken yet
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -25,6 +28,7 @@ class Device:
             "devinfo": self.devinfo,
             "features": sorted(self.features),
             "defaults": dict(self.defaults),
+            "undelivered": [vars(a) for a in self.undelivered],
             **self.tree.to_json(),
         }
 
@@ -36,4 +40,5 @@ class Device:
             tree=Tree.from_json(value),
             features=frozenset(value.get("features", ())),
             defaults=dict(value.get("defaults", {})),
+            undelivered=[Alert(**a) for a in value.get("undelivered", [])],
         )

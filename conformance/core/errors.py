@@ -11,17 +11,28 @@ class DMError(Exception):
 class ProtocolError(DMError):
     """A message on the wire breaks the profile: bad bytes, bad JSON, bad shape, bad URI.
 
-    `where` names the place in the message (``CMD[2]``, ``Status[0].sc``, ``body``)."""
+    `where` names the place in the message (``CMD[2]``, ``Status[0].sc``, ``body``); `rule` is
+    the key of the rule it breaks (core/rules.py), when the raiser knows it. A message with
+    several problems raises the first with every one of them in `problems`."""
 
-    def __init__(self, what: str, where: str | None = None) -> None:
+    def __init__(
+        self,
+        what: str,
+        where: str | None = None,
+        rule: str | None = None,
+        problems: tuple[ProtocolError, ...] = (),
+    ) -> None:
         self.what = what
         self.where = where
-        super().__init__(f"{where}: {what}" if where else what)
+        self.rule = rule
+        self.problems = problems or (self,)
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__((f"{where}: {what}" if where else what) + more)
 
-    def at(self, outer: str) -> ProtocolError:
-        """The same error, placed inside `outer` (e.g. a multipart part)."""
-        inner = f"{outer}.{self.where}" if self.where else outer
-        return ProtocolError(self.what, inner)
+    def with_rule(self, rule: str) -> ProtocolError:
+        """The same error, filed under `rule` where it had none (every problem it lists)."""
+        problems = tuple(ProtocolError(p.what, p.where, p.rule or rule) for p in self.problems)
+        return ProtocolError(self.what, self.where, self.rule or rule, problems)
 
 
 class CommandFailure(DMError):

@@ -1,55 +1,43 @@
-"""The rules of the draft as checks on what one side sent, each finding tied to the requirement it
-verifies. The same checks judge an implementation under test and our own samples: the reference
-server judges a client's requests with them, the sample server refuses what they condemn, the
-reference client judges a server's answers."""
+"""The rules of the draft as checks on what one side sent, each finding filed under the rule it
+breaks (core/rules.py) and so under the one sentence or assumption that rule rests on. Every
+check reports every problem it sees, not only the first. The same checks judge an implementation
+under test and our own samples: the reference server judges a client's requests with them, the
+sample server refuses what they condemn, the reference client judges a server's answers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 
+from conformance.core import rules
 from conformance.core.codec import decode_client_message, decode_commands
 from conformance.core.commands import check_command, check_message
 from conformance.core.errors import CommandFailure, ProtocolError
 from conformance.core.messages import ClientMessage, Command, CommandMessage, Status
+from conformance.core.rules import Finding, Rule
 from conformance.core.wire import accept_lists, parse_media_type
 from conformance.profiles import Profile
 
-# The catalog entries these checks verify (conformance/catalog/requirements.yaml).
-SERVER_CONTENT_TYPE = "DM20-6.2-002"
-CLIENT_CONTENT_TYPE = "DM20-6.3-002"
-CLIENT_ACCEPT = "DM20-6.3-003"
-CLIENT_DEVICE_ID = "DM20-6.3-005"
-STATUS_ORDER = "DM20-6.3-006"
-SAME_URL_UNTIL_END = "DM20-6.3-001"
-NO_STATUS_AFTER_END = "DM20-6.2-024"
-STATUS_AFTER_COMMANDS = "DM20-6-003"
-INCLUDE_MULTIPART = "DM20-6.2-015"
-ALLOWED_COMMANDS = "DM20-6.2-003"
-CONT_URL = "DM20-6.2-023"
-
-FAIL = "fail"
-INFO = "info"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A rule broken (`fail`) or a remark that is no failure (`info`, such as A3's `;`)."""
-
-    requirement: str
-    grade: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"[{self.requirement}] {self.message}"
+MAX_REORDERED = 64  # messages with more statuses are not searched for another order
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header's value, whatever the case of its name."""
+    """A header's value, whatever the case of its name (A16)."""
     lowered = name.lower()
     return next((v for k, v in headers.items() if k.lower() == lowered), None)
 
 
+def findings_of(error: ProtocolError, default: Rule) -> list[Finding]:
+    """One finding per problem a ProtocolError lists, under the rule it names (else `default`)."""
+    return [
+        Finding(
+            rules.RULES[p.rule] if p.rule else default,
+            f"{p.where}: {p.what}" if p.where else p.what,
+        )
+        for p in error.problems
+    ]
+
+
+# -- a client's requests ------------------------------------------------------------------------
 def judge_request_headers(
     headers: Mapping[str, str], profile: Profile, *, device_id: str | None = None
 ) -> list[Finding]:
@@ -57,45 +45,43 @@ def judge_request_headers(
     before, which must not change."""
     names, media = profile.headers, profile.media
     found = []
-    kind, _ = parse_media_type(header(headers, names.content_type))
+    content_type = header(headers, names.content_type)
+    kind, _ = parse_media_type(content_type)
     if kind not in (media.status, media.multipart):
         found.append(
             Finding(
-                CLIENT_CONTENT_TYPE,
-                FAIL,
-                f"{names.content_type} is {header(headers, names.content_type)!r}, "
-                f"not {media.status}",
+                rules.CLIENT_CONTENT_TYPE,
+                f"{names.content_type} is {content_type!r}, not {media.status}",
             )
         )
     accept = header(headers, names.accept)
     listed, odd = accept_lists(accept, profile)
     missing = [media[k] for k in profile.accept.required if media[k] not in listed]
     if accept is None:
-        found.append(Finding(CLIENT_ACCEPT, FAIL, f"no {names.accept} header"))
+        found.append(Finding(rules.CLIENT_ACCEPT, f"no {names.accept} header"))
     elif missing:
         found.append(
             Finding(
-                CLIENT_ACCEPT,
-                FAIL,
-                f"{names.accept} {accept!r} does not admit {', '.join(missing)}",
+                rules.CLIENT_ACCEPT,
+                f"{names.accept} {accept!r} does not list {', '.join(missing)}",
             )
         )
     elif odd:
         found.append(
             Finding(
-                CLIENT_ACCEPT,
-                INFO,
-                f"{names.accept} {accept!r} separates media types with {odd!r} as the "
-                "draft writes it; HTTP uses ',' (A3, a defect of the draft)",
+                rules.CLIENT_ACCEPT_SEPARATOR,
+                f"{names.accept} {accept!r} separates media types with {odd!r} as the draft "
+                "writes it; HTTP uses ',' (A3, a defect of the draft, not of the client)",
             )
         )
     value = header(headers, names.device_id)
     if not value or not value.strip():
-        found.append(Finding(CLIENT_DEVICE_ID, FAIL, f"no {names.device_id} header"))
+        found.append(Finding(rules.CLIENT_DEVICE_ID, f"no {names.device_id} header"))
     elif device_id is not None and value != device_id:
         found.append(
             Finding(
-                CLIENT_DEVICE_ID, FAIL, f"{names.device_id} changed from {device_id!r} to {value!r}"
+                rules.CLIENT_DEVICE_ID_STABLE,
+                f"{names.device_id} changed from {device_id!r} to {value!r}",
             )
         )
     return found
@@ -104,105 +90,174 @@ def judge_request_headers(
 def read_client_message(
     headers: Mapping[str, str], body: bytes, profile: Profile
 ) -> tuple[ClientMessage | None, list[Finding]]:
-    """Decode a client's message; a body that cannot be read is a finding against 6.3."""
+    """Decode a client's message: every way it cannot be read is a finding of its own rule."""
     content_type = header(headers, profile.headers.content_type)
     try:
-        return decode_client_message(content_type, body, profile), []
+        message = decode_client_message(content_type, body, profile)
     except ProtocolError as exc:
-        return None, [Finding(CLIENT_CONTENT_TYPE, FAIL, f"message cannot be read: {exc}")]
+        return None, findings_of(exc, rules.CLIENT_BODY)
+    found = []
+    if parse_media_type(content_type)[0] == profile.media.multipart and not message.includes:
+        found.append(
+            Finding(
+                rules.CLIENT_MULTIPART_WITHOUT_INCLUDE,
+                f"a {profile.media.multipart} message with no {profile.media.tnds} part",
+            )
+        )
+    return message, found
 
 
-def status_fits(command: Command, status: Status, profile: Profile) -> str | None:
-    """Why `status` cannot be the status of `command`, or None if it can."""
+def judge_first_only(message: ClientMessage, first: bool, profile: Profile) -> list[Finding]:
+    """DevInfo, MO and MOMeta only in the first message of a session (P2.1)."""
+    if first:
+        return []
+    keys = profile.keys
+    present = [
+        getattr(keys, name)
+        for name in profile.first_message_only
+        if getattr(message, name) is not None
+    ]
+    if not present:
+        return []
+    return [Finding(rules.CLIENT_FIRST_ONLY, f"a status message carries {', '.join(present)}")]
+
+
+def _misfit(command: Command, status: Status, profile: Profile) -> tuple[Rule, str] | None:
+    """Why `status` cannot be the status of `command` (the rule and what is wrong), or None."""
     try:
-        spec = check_command(command, profile).spec
+        checked = check_command(command, profile)
     except CommandFailure as exc:
         allowed = {profile.status[exc.status]}
+        if exc.status == "bad_request":  # a known command: its feature may be missing (A5, A6)
+            allowed.add(profile.status.not_supported)
         if status.sc in allowed:
             return None
-        return f"{command.name} is malformed ({exc.reason}); expected status {exc.status}"
-    codes = {profile.status[name] for name in spec.statuses} | {profile.status.not_supported}
+        names = " or ".join(str(code) for code in sorted(allowed))
+        return rules.STATUS_CODE, f"{command.name} is malformed ({exc.reason}): status {names}"
+    spec = checked.spec
+    codes = {profile.status[name] for name in spec.statuses}
     if status.sc not in codes:
-        return f"status {status.sc} is not one a {spec.name} can get ({sorted(codes)})"
-    if spec.status_uri and status.sc == profile.status.ok and status.uri is None:
-        return f"a {spec.name} that succeeded reports where it stored ({profile.keys.uri})"
-    if not spec.status_uri and status.uri:
-        return f"a {spec.name} status carries {profile.keys.uri}, which only GET reports"
+        row = ", ".join(f"{profile.status[n]} {n}" for n in spec.statuses)
+        return rules.STATUS_CODE, f"status {status.sc} is not one a {spec.name} gets (A5: {row})"
+    # A19: without a ClientURI, URI lists what was stored, [] for an empty document
+    located = bool(status.uri) or (status.uri is not None and not checked.client_uris())
+    if spec.status_uri and status.sc == profile.status.ok and not located:
+        return rules.STATUS_GET_URI, (
+            f"a {spec.name} that succeeded reports where it stored ({profile.keys.uri})"
+        )
     return None
+
+
+def one_to_one(count: int, fits: Callable[[int, int], bool]) -> bool:
+    """Whether `count` things can each be paired with one of `count` others so that every pair
+    fits (a perfect bipartite matching, found by augmenting paths)."""
+    partner: dict[int, int] = {}  # other -> thing
+
+    def place(thing: int, seen: set[int]) -> bool:
+        for other in range(count):
+            if other not in seen and fits(thing, other):
+                seen.add(other)
+                if other not in partner or place(partner[other], seen):
+                    partner[other] = thing
+                    return True
+        return False
+
+    return all(place(thing, set()) for thing in range(count))
+
+
+def _fits_in_some_order(
+    commands: Sequence[Command], statuses: Sequence[Status], profile: Profile
+) -> bool:
+    if len(statuses) > MAX_REORDERED:
+        return False
+    fit = [[_misfit(c, s, profile) is None for s in statuses] for c in commands]
+    return one_to_one(len(commands), lambda c, s: fit[c][s])
 
 
 def judge_statuses(
     commands: Sequence[Command], message: ClientMessage, profile: Profile
 ) -> list[Finding]:
-    """One status per command (END excepted), in command order (seed 6.3)."""
+    """One status per command (END excepted, P1.3); each fits its command (A5, seed 6.2 GET's
+    Param1), and where they fit only in another order, the order is what is wrong (seed 6.3);
+    one tnds20 part per INCLUDE that succeeded (seed 6.2 INCLUDE, A8)."""
     end = profile.for_action("end").name
     expected = [c for c in commands if c.name != end]
     statuses = message.statuses
     if len(statuses) != len(expected):
         return [
             Finding(
-                STATUS_AFTER_COMMANDS,
-                FAIL,
+                rules.STATUS_COUNT,
                 f"{len(statuses)} statuses for {len(expected)} commands "
                 f"({', '.join(c.name for c in expected) or 'none'})",
             )
         ]
     found = []
-    for index, (command, status) in enumerate(zip(expected, statuses, strict=True)):
-        problem = status_fits(command, status, profile)
-        if problem:
-            found.append(
-                Finding(
-                    STATUS_ORDER,
-                    FAIL,
-                    f"{profile.keys.status}[{index}] for {command.name}: {problem}",
-                )
+    misfits = [
+        (index, command, problem)
+        for index, (command, status) in enumerate(zip(expected, statuses, strict=True))
+        if (problem := _misfit(command, status, profile)) is not None
+    ]
+    if misfits and _fits_in_some_order(expected, statuses, profile):
+        codes = [s.sc for s in statuses]
+        found.append(
+            Finding(
+                rules.STATUS_ORDER,
+                f"statuses {codes} for {', '.join(c.name for c in expected)}: they fit the "
+                "commands only in another order",
             )
+        )
+    else:
+        key = profile.keys.status
+        found += [
+            Finding(rule, f"{key}[{index}] for {command.name}: {problem}")
+            for index, command, (rule, problem) in misfits
+        ]
     include = profile.for_action("include").name
     succeeded = sum(
         1
         for c, s in zip(expected, statuses, strict=True)
         if c.name == include and s.sc == profile.status.ok
     )
-    if succeeded != len(message.includes):
+    parts = len(message.includes)
+    if succeeded > parts:
         found.append(
             Finding(
-                INCLUDE_MULTIPART,
-                FAIL,
-                f"{succeeded} successful {include} but {len(message.includes)} "
-                f"{profile.media.tnds} parts (A8)",
+                rules.INCLUDE_PARTS_MISSING,
+                f"{succeeded} {include} succeeded but the message has {parts} "
+                f"{profile.media.tnds} part(s)",
+            )
+        )
+    elif parts > succeeded:
+        found.append(
+            Finding(
+                rules.INCLUDE_PARTS_EXTRA,
+                f"{parts} {profile.media.tnds} part(s) for {succeeded} {include} that succeeded",
             )
         )
     return found
 
 
+# -- a server's answers -------------------------------------------------------------------------
 def judge_server_answer(
     status: int, headers: Mapping[str, str], body: bytes, profile: Profile
 ) -> tuple[CommandMessage | None, list[Finding]]:
-    """Seed 6.2 on a server's answer: HTTP 200, Content-Type application/dm20, commands of the
-    table with their parameters (A1, A2, A5)."""
+    """Seed 6 and 6.2 on a server's answer: HTTP 200 (P1.2), Content-Type application/dm20
+    (seed 6.2), a command message (seed 6) whose commands fit the table (A18, the signature
+    rows, A20, A2)."""
     names = profile.headers
     value = header(headers, names.content_type)
     found = []
     if status != profile.http_ok:
-        found.append(
-            Finding(SERVER_CONTENT_TYPE, FAIL, f"HTTP status {status}, not {profile.http_ok}")
-        )
+        found.append(Finding(rules.SERVER_HTTP_OK, f"HTTP status {status}, not {profile.http_ok}"))
     if parse_media_type(value)[0] != profile.media.command:
         found.append(
             Finding(
-                SERVER_CONTENT_TYPE,
-                FAIL,
+                rules.SERVER_CONTENT_TYPE,
                 f"{names.content_type} is {value!r}, not {profile.media.command}",
             )
         )
     try:
         message = decode_commands(body, profile)
     except ProtocolError as exc:
-        found.append(Finding(SERVER_CONTENT_TYPE, FAIL, f"command message cannot be read: {exc}"))
-        return None, found
-    try:
-        check_message(message, profile)
-    except ProtocolError as exc:
-        found.append(Finding(ALLOWED_COMMANDS, FAIL, f"command message breaks the table: {exc}"))
-    return message, found
+        return None, found + findings_of(exc, rules.SERVER_COMMAND_MESSAGE)
+    return message, found + check_message(message, profile)

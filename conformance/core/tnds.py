@@ -20,7 +20,8 @@ def validate_document(value: Any, profile: Profile, where: str = "tnds20") -> Do
     if problems:
         path, what = problems[0]
         raise ProtocolError(what, f"{where}.{format_path(path)}" if path else where)
-    return value
+    document: Document = value
+    return document
 
 
 def decode_document(body: bytes, profile: Profile, where: str = "tnds20") -> Document:

@@ -30,10 +30,10 @@ class ClientURI:
 
     def target(self, profile: Profile) -> str:
         """The ClientURI without its query: the key of its entry in a tnds20 document."""
-        if self.wildcard:
-            return profile.client_uri.wildcard
-        sep = profile.client_uri.separator
-        return sep.join((self.moid, self.instance, *self.path))
+        if self.moid is None:
+            return str(profile.client_uri.wildcard)
+        sep: str = profile.client_uri.separator
+        return sep.join((self.moid, self.instance or "", *self.path))
 
     def nodes(self) -> tuple[str, ...]:
         """The path from the tree's root: MOID, instance, nodes."""

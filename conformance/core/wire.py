@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import math
 import re
+from email import policy as email_policy
 from typing import Any
 
 from conformance.core.errors import ProtocolError
 from conformance.profiles import Profile
+
+_HEADERS = email_policy.HTTP
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -92,33 +95,74 @@ def dump_json(value: Any) -> bytes:
 
 
 def parse_media_type(value: str | None) -> tuple[str, dict[str, str]]:
-    """`multipart/mixed; boundary="x"` -> ("multipart/mixed", {"boundary": "x"}), lowercased."""
-    if not value:
+    """`multipart/mixed; boundary="x"` -> ("multipart/mixed", {"boundary": "x"}): type/subtype
+    lowercased, parameters unquoted, as RFC 9110 reads a media type (the standard library's
+    header parser does the reading). A value that is no media type comes back as it was."""
+    if not value or not value.strip():
         return "", {}
-    head, *rest = value.split(";")
-    params = {}
-    for item in rest:
-        key, sep, val = item.partition("=")
-        if sep:
-            params[key.strip().lower()] = val.strip().strip('"')
-    return head.strip().lower(), params
+    head = _split_outside_quotes(value, ";")[0].strip()
+    if not _MEDIA_TYPE.match(head):
+        return value.strip().lower(), {}
+    try:
+        parsed = _HEADERS.header_factory("content-type", value)
+        params = {k.lower(): v for k, v in parsed.params.items()}
+    except IndexError:  # the standard library's parser fails on some parameters ("a/b; x*")
+        params = {}
+    return head.lower(), params
+
+
+_MEDIA_TYPE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def _split_outside_quotes(value: str, separators: str) -> list[str]:
+    """`value` split at every character of `separators` that stands outside double quotes."""
+    pieces: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in value:
+        if char == '"':
+            quoted = not quoted
+        if char in separators and not quoted:
+            pieces.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    pieces.append("".join(current))
+    return pieces
+
+
+def _elements(value: str) -> list[str]:
+    """The comma-separated elements of an HTTP list header, commas inside quotes kept."""
+    return [item.strip() for item in _split_outside_quotes(value, ",") if item.strip()]
 
 
 def accept_lists(value: str | None, profile: Profile) -> tuple[list[str], str | None]:
-    """The media types an Accept value lists, and the separator it used where that is not the
-    HTTP comma (A3: the seed's own `;`)."""
+    """The media types an Accept value admits (lowercased type/subtype, `q=0` ones left out), and
+    the separator it used where that is not the HTTP comma (A3: the seed's own `;`, which makes
+    a second media type look like a parameter of the first)."""
     if not value:
         return [], None
-    others = "".join(re.escape(s) for s in profile.accept.separators if s != ",")
-    items: list[str] = []
+    others = [s for s in profile.accept.separators if s != ","]
+    admitted: list[str] = []
     odd = None
-    for chunk in value.split(","):
-        head, *rest = re.split(f"[{others}]", chunk) if others else [chunk]
-        items.append(head)
+    for element in _elements(value):
+        head, *rest = (p.strip() for p in _split_outside_quotes(element, "".join(others)))
+        media = [head]
+        refused = False
         for piece in rest:
-            if "=" in piece:  # an HTTP parameter such as q=0.9, not a media type
-                continue
-            items.append(piece)
-            odd = odd or next(c for c in chunk if c in others)
-    cleaned = [item.strip().lower().rstrip(".") for item in items]
-    return [item for item in cleaned if item], odd
+            name, eq, weight = piece.partition("=")
+            if eq:  # an HTTP parameter: q=0 takes the media type back
+                refused |= name.strip().lower() == "q" and _zero(weight)
+            elif "/" in piece:
+                media.append(piece)
+                odd = odd or next(s for s in others if s in element)
+        if not refused:
+            admitted += [m.lower().rstrip(".") for m in media if m]
+    return admitted, odd
+
+
+def _zero(weight: str) -> bool:
+    try:
+        return float(weight.strip().strip('"')) == 0
+    except ValueError:
+        return False

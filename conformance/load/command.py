@@ -1,5 +1,6 @@
 """The `dm20-conformance load` subcommand: its options and what it prints (the CLI registers it
-with `add_parser`)."""
+with `add_parser`). The asyncio engine (runner.py) runs in this process; the locust engine
+(distributed.py) runs Locust's master and workers as processes of their own."""
 
 from __future__ import annotations
 
@@ -11,15 +12,22 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from conformance.dut import load_dut
+from conformance.dut import bundled_dut, load_dut
+from conformance.load.distributed import LocustSettings, locust_missing, run_locust
 from conformance.load.runner import LoadError, LoadSettings, run_load
-from conformance.samples import dut_file
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
 
 
 def cmd_load(args: argparse.Namespace) -> int:
     """Exit status: 0 when sessions completed and no exchange broke a requirement, 1 otherwise,
     2 when the load could not run."""
-    dut = load_dut(args.dut or dut_file("server"))
+    if args.engine == "locust" and (missing := locust_missing()):
+        print(f"dm20-conformance load: {missing}", file=sys.stderr)
+        return 2
+    dut = load_dut(args.dut or bundled_dut("server"))
     settings = LoadSettings(
         devices=args.devices,
         duration_s=args.duration,
@@ -30,8 +38,19 @@ def cmd_load(args: argparse.Namespace) -> int:
     )
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="dm20-load-"))
     print(f"dm20-conformance load: work folder {work} (server and enqueue logs)", flush=True)
+    where = LocustSettings(
+        workers=args.workers,
+        expect_workers=args.expect_workers,
+        master_host=args.master_host,
+        master_port=args.master_port,
+        workers_wait_s=args.workers_wait,
+        html=args.html or "",
+    )
     try:
-        stats = run_load(dut, settings, work, say=lambda text: print(text, flush=True))
+        if args.engine == "locust":
+            stats = run_locust(dut, settings, where, work, _say)
+        else:
+            stats = run_load(dut, settings, work, _say)
     except LoadError as exc:
         print(f"dm20-conformance load: {exc}", file=sys.stderr)
         return 2
@@ -40,7 +59,10 @@ def cmd_load(args: argparse.Namespace) -> int:
         return 130
     print(stats.report())
     if args.json:
-        data = {"dut": str(dut.path), "settings": asdict(settings), **stats.as_dict()}
+        data = {"dut": str(dut.path), "engine": args.engine, "settings": asdict(settings)}
+        if args.engine == "locust":
+            data["locust"] = asdict(where)
+        data |= stats.as_dict()
         Path(args.json).write_text(json.dumps(data, indent=1), encoding="utf-8")
     return 1 if stats.non_conformant or stats.completed == 0 else 0
 
@@ -88,6 +110,55 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         help="start the devices evenly over S seconds (default: 1)",
     )
     load.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    engine = load.add_argument_group(
+        "engine",
+        "asyncio (default): one loop in this process, for one machine's core. locust: a Locust "
+        "master and worker processes, here and on other machines; needs the load extra.",
+    )
+    engine.add_argument(
+        "--engine",
+        choices=("asyncio", "locust"),
+        default="asyncio",
+        help="what carries the devices' requests (default: asyncio)",
+    )
+    engine.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="locust: worker processes on this machine (default: 1; 0: only other machines')",
+    )
+    engine.add_argument(
+        "--expect-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="locust: workers the load waits for, here and on other machines (default: "
+        "--workers); for the rest it prints the command to run on each other machine",
+    )
+    engine.add_argument(
+        "--master-host",
+        default="127.0.0.1",
+        metavar="H",
+        help="locust: address the master listens on, and workers connect to (default: "
+        "127.0.0.1; this machine's address on the lab network for other machines' workers)",
+    )
+    engine.add_argument(
+        "--master-port",
+        type=int,
+        default=0,
+        metavar="P",
+        help="locust: port the master listens on (default: a free one)",
+    )
+    engine.add_argument(
+        "--workers-wait",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="locust: how long to wait for every worker to connect (default: 60)",
+    )
+    engine.add_argument("--html", metavar="FILE", help="locust: also write Locust's HTML report")
     load.add_argument("--work", metavar="DIR", help="work folder (default: a new temporary one)")
     load.set_defaults(func=cmd_load)
-    return load
+    parser: argparse.ArgumentParser = load
+    return parser

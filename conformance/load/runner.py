@@ -3,22 +3,21 @@
     stats = run_load(load_dut("server.yaml"), LoadSettings(devices=500, duration_s=30))
 
 One asyncio loop drives every device: each runs the core's ClientSession (synchronous, sans I/O)
-and awaits only its HTTP, through its own httpx.AsyncClient. Every answer goes through the
-judge (`judge_server_answer`), so a server that breaks a requirement only under load is caught
-and named. The server is started and stopped through its DUT file (`ServerUnderTest`), its
-`enqueue` hook can give each device commands before the load starts, and the run is bounded: by
-its duration (sessions still open then are cut off, not waited for), by a deadline on every
-request, and by Ctrl-C or SIGTERM, which end it early with the figures so far."""
+through the load mode's device cycle (cycle.py) and awaits only its HTTP, through its own
+httpx.AsyncClient. Every answer goes through the judge (`judge_server_answer`), so a server that
+breaks a requirement only under load is caught and named. The server is started and stopped
+through its DUT file (`ServerUnderTest`), its `enqueue` hook can give each device commands before
+the load starts, and the run is bounded: by its duration (sessions still open then are cut off,
+not waited for), by a deadline on every request, and by Ctrl-C or SIGTERM, which end it early
+with the figures so far."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import importlib.util
 import math
 import os
-import random
 import signal
 import ssl
 import time
@@ -26,23 +25,23 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
-from conformance.core.client import Browse, ClientSession, Done, Fetch, Response, Send, Upload
 from conformance.core.device import Device
-from conformance.core.judge import FAIL, Finding, judge_server_answer
-from conformance.core.messages import Alert
 from conformance.dut import DutFile
+from conformance.load.cycle import (
+    ERROR_BACKOFF_S,
+    Answer,
+    clone_device,
+    device_cycle,
+    device_prefix,
+)
 from conformance.load.stats import LoadStats
 from conformance.profiles import Profile, load_profile
+from conformance.roles.http import client_context
 from conformance.roles.reference_client import simulated_device
 from conformance.roles.server_under_test import ServerUnderTest
-
-SESSION_ENDS = "DM20-5.2-004"  # "repeated until the server does not want to perform any more…"
-MAX_FOLLOW_UPS = 10  # sessions an EXEC may ask for after one session (A10), per cycle
-ERROR_BACKOFF_S = 0.05  # a device whose request failed waits this long before its next session
 
 
 class LoadError(Exception):
@@ -63,13 +62,6 @@ class LoadSettings:
 
 
 # -- the devices ----------------------------------------------------------------------------------
-@dataclass
-class _Answer:
-    status: int
-    headers: httpx.Headers
-    body: bytes
-
-
 class _Pacer:
     """Hands out session starts at `rate` per second, in the order they are asked for."""
 
@@ -96,25 +88,20 @@ class LoadRun:
         timeout_s: float,
         stats: LoadStats,
         server_pid: int | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.profile = profile
+        self.tls = tls or client_context()  # verifies the server as the DUT file says
         self.server_pid = server_pid  # for its CPU time, when we started it
         self.url = url
         self.settings = settings
         self.timeout_s = timeout_s
         self.stats = stats
-        self.allowed = urlsplit(url).netloc  # the device fetches and uploads only there
         template = simulated_device(device_ids[0] if device_ids else "", profile)
-        self.devices = [self._device(template, d) for d in device_ids]
+        self.devices = [clone_device(template, d, profile) for d in device_ids]
         self.in_session = [False] * len(device_ids)
         self.pacer = _Pacer(settings.rate) if settings.rate else None
         self.max_body = profile.limits.max_body_bytes
-
-    def _device(self, template: Device, device_id: str) -> Device:
-        device = copy.deepcopy(template)
-        device.device_id = device_id
-        device.devinfo = {**device.devinfo, self.profile.keys.devid: device_id}
-        return device
 
     async def run(self, stop: asyncio.Event) -> LoadStats:
         """Run every device until the duration is over or `stop` is set; cut off the rest."""
@@ -122,7 +109,7 @@ class LoadRun:
         # One client, so one connection, per device, as a fleet has: httpcore's pool looks at
         # every connection it holds on every request, so one shared pool of N connections
         # costs O(N) per request. The TLS context (https servers) is made once for all.
-        tls = ssl.create_default_context()
+        tls = self.tls
         clients = [
             httpx.AsyncClient(
                 timeout=httpx.Timeout(self.timeout_s),
@@ -171,86 +158,18 @@ class LoadRun:
                 await asyncio.sleep(ERROR_BACKOFF_S)
 
     async def _cycle(self, http: httpx.AsyncClient, device: Device) -> bool:
-        """One session and the follow-up sessions it asked for; False after a transport error."""
-        pending: list[tuple[str, Alert | None]] = [(self.url, None)]
-        follow_ups = 0
-        while pending:
-            url, alert = pending.pop(0)
-            session = ClientSession(
-                self.profile, device, url, alerts=(alert,) if alert is not None else None
-            )
-            done, ok = await self._session(http, session)
-            if not ok:
-                return False
-            for follow_up in done.follow_ups:
-                if follow_ups < MAX_FOLLOW_UPS:
-                    pending.append((follow_up.url, follow_up.alert))
-                    follow_ups += 1
-        return True
-
-    async def _session(self, http: httpx.AsyncClient, session: ClientSession) -> tuple[Done, bool]:
-        """One session from its first message to its end: (how it ended, no transport error)."""
-        begin = time.perf_counter()
-        device_id = session.device.device_id
-        action: Send | Done = session.start()
-        while isinstance(action, Send):
-            sent = time.perf_counter()
-            answer = await self._request("POST", action.url, action.headers, action.body, http)
-            if isinstance(answer, str):
-                self.stats.error(answer)
-                self.stats.session_ended(0.0, True, "transport error (see above)")
-                return Done(True, answer), False
-            self.stats.exchange(time.perf_counter() - sent)
-            _, findings = judge_server_answer(
-                answer.status, answer.headers, answer.body, self.profile
-            )
-            self.stats.judged(findings, f"{device_id}: POST {action.url} -> {answer.status}")
-            session.receive(
-                Response(answer.status, answer.headers.get("content-type"), answer.body)
-            )
-            action = await self._until_send(http, session)
-        if action.aborted and session.state.exchanges > session.state.max_exchanges:
-            finding = Finding(
-                SESSION_ENDS,
-                FAIL,
-                f"the server did not end the session within "
-                f"{session.state.max_exchanges} client messages",
-            )
-            self.stats.judged([finding], f"{device_id}: session at {session.state.url}")
-        self.stats.session_ended(time.perf_counter() - begin, action.aborted, action.reason)
-        return action, True
-
-    async def _until_send(self, http: httpx.AsyncClient, session: ClientSession) -> Send | Done:
-        """Carry out the session's fetches, uploads and browser loads until it has a message to
-        send or is done (Driver.until_send, awaited)."""
-        action = session.next_action()
-        while isinstance(action, Fetch | Upload | Browse):
-            if isinstance(action, Fetch):
-                session.complete(self._response(await self._side("GET", action.url, {}, b"", http)))
-            elif isinstance(action, Upload):
-                answer = await self._side(
-                    action.method, action.url, action.headers, action.body, http
+        """One cycle of the device (a session and its follow-ups), its requests awaited; False
+        after a transport error."""
+        cycle = device_cycle(self.profile, device, self.url, self.stats)
+        try:
+            request = next(cycle)
+            while True:
+                answer = await self._request(
+                    request.method, request.url, request.headers, request.body, http
                 )
-                session.complete(self._response(answer))
-            else:
-                accept = {self.profile.headers.accept: self.profile.media.web}
-                page = await self._side("GET", action.url, accept, b"", http)
-                session.complete(isinstance(page, _Answer) and page.status == self.profile.http_ok)
-            action = session.next_action()
-        return action
-
-    def _response(self, answer: _Answer | str) -> Response | None:
-        if isinstance(answer, str):
-            return None
-        return Response(answer.status, answer.headers.get("content-type"), answer.body)
-
-    async def _side(
-        self, method: str, url: str, headers: dict[str, str], body: bytes, http: httpx.AsyncClient
-    ) -> _Answer | str:
-        """A request a command asks for: only to the server under test's own host."""
-        if urlsplit(url).netloc != self.allowed:
-            return f"refused: {urlsplit(url).netloc} is not the server under test"
-        return await self._request(method, url, headers, body, http)
+                request = cycle.send(answer)
+        except StopIteration as end:
+            return bool(end.value)
 
     async def _request(
         self,
@@ -259,7 +178,7 @@ class LoadRun:
         headers: dict[str, str],
         body: bytes,
         http: httpx.AsyncClient,
-    ) -> _Answer | str:
+    ) -> Answer | str:
         """One bounded request: the answer, or what went wrong, in words."""
         try:
             async with asyncio.timeout(self.timeout_s):
@@ -270,7 +189,7 @@ class LoadRun:
                         if size > self.max_body:
                             return f"answer larger than {self.max_body} bytes"
                         chunks.append(chunk)
-                    return _Answer(r.status_code, r.headers, b"".join(chunks))
+                    return Answer(r.status_code, r.headers, b"".join(chunks))
         except TimeoutError:
             return f"no complete answer within {self.timeout_s} s"
         except httpx.HTTPError as exc:
@@ -313,7 +232,25 @@ def load_commands(dut: DutFile, profile: Profile, count: int) -> list[list[list[
     return [[menu[i % len(menu)]] for i in range(count)]
 
 
-def _enqueue_all(
+def check_settings(dut: DutFile, settings: LoadSettings) -> tuple[Profile, list[list[list[str]]]]:
+    """The DUT file's profile and the batches to enqueue per device, once the DUT file and the
+    settings are known to make a load (LoadError otherwise)."""
+    if dut.role != "server":
+        raise LoadError(
+            f"{dut.path}: the load mode needs a DM server's DUT file, not a {dut.role}'s"
+        )
+    if settings.devices < 1 or not math.isfinite(settings.duration_s) or settings.duration_s <= 0:
+        raise LoadError("--devices must be at least 1 and --duration a positive number of seconds")
+    if settings.rate is not None and settings.rate <= 0:
+        raise LoadError("--rate must be a positive number of sessions per second")
+    profile = load_profile(dut.profile)
+    batches = load_commands(dut, profile, settings.enqueue)
+    if batches and not dut.has("enqueue"):
+        raise LoadError(f"--enqueue needs a server.enqueue command in {dut.path.name}")
+    return profile, batches
+
+
+def enqueue_all(
     server: ServerUnderTest,
     device_ids: list[str],
     batches: list[list[list[str]]],
@@ -344,9 +281,8 @@ def _enqueue_all(
 
 def device_ids(dut: DutFile, count: int) -> list[str]:
     """One ID per device: the DUT file's ixit device_id, a tag of this run, the device's number."""
-    base = str(dut.ixit.get("device_id", "IMEI:000000000000000"))
-    tag = f"{random.getrandbits(16):04x}"
-    return [f"{base}-load{tag}-{index:05d}" for index in range(count)]
+    prefix = device_prefix(dut)
+    return [f"{prefix}-{index:05d}" for index in range(count)]
 
 
 async def _main(run: LoadRun) -> LoadStats:
@@ -374,21 +310,10 @@ def run_load(
     say: Callable[[str], None] = print,
 ) -> LoadStats:
     """Start the DUT server (if its file says how), enqueue, run the load, stop the server."""
-    if dut.role != "server":
-        raise LoadError(
-            f"{dut.path}: the load mode needs a DM server's DUT file, not a {dut.role}'s"
-        )
-    if settings.devices < 1 or not math.isfinite(settings.duration_s) or settings.duration_s <= 0:
-        raise LoadError("--devices must be at least 1 and --duration a positive number of seconds")
-    if settings.rate is not None and settings.rate <= 0:
-        raise LoadError("--rate must be a positive number of sessions per second")
-    profile = load_profile(dut.profile)
+    profile, batches = check_settings(dut, settings)
     timeout_s = settings.timeout_s or dut.timeout_s
     stats = LoadStats(devices=settings.devices)
     ids = device_ids(dut, settings.devices)
-    batches = load_commands(dut, profile, settings.enqueue)
-    if batches and not dut.has("enqueue"):
-        raise LoadError(f"--enqueue needs a server.enqueue command in {dut.path.name}")
     server = ServerUnderTest(dut, workdir, dut.timeout_s)
     try:
         server.start()
@@ -400,7 +325,7 @@ def run_load(
         if batches:
             workers = settings.hook_workers or 2 * (os.cpu_count() or 1)
             say(f"enqueue: {len(batches)} batch(es) for each of {len(ids)} devices …")
-            _enqueue_all(server, ids, batches, workers, workdir / "enqueue.log", stats)
+            enqueue_all(server, ids, batches, workers, workdir / "enqueue.log", stats)
         if importlib.util.find_spec("sniffio") is None:
             say(
                 "note: sniffio is not installed, so httpcore fails to import it on every request "
@@ -412,7 +337,8 @@ def run_load(
             + f", {timeout_s:g} s per request"
         )
         pid = server.process.pid if server.process is not None else None
-        run = LoadRun(profile, server.url, ids, settings, timeout_s, stats, pid)
+        tls = client_context(server.tls)  # the DUT file's server.tls: its CA, mutual TLS
+        run = LoadRun(profile, server.url, ids, settings, timeout_s, stats, pid, tls)
         return asyncio.run(_main(run))
     finally:
         server.stop()

@@ -9,7 +9,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.core.judge import FAIL, Finding
+from conformance.core.rules import Finding
+from conformance.load.findings import failed
 
 EXAMPLES_PER_REQUIREMENT = 3  # distinct messages shown per requirement, with an example exchange
 
@@ -20,6 +21,13 @@ def percentile(values: list[float], fraction: float) -> float:
         return math.nan
     rank = max(1, math.ceil(fraction * len(values)))
     return values[min(rank, len(values)) - 1]
+
+
+def _add(a: float, b: float) -> float:
+    """a + b, where NaN means not measured (rather than unknown)."""
+    if math.isnan(a):
+        return b
+    return a if math.isnan(b) else a + b
 
 
 @dataclass
@@ -84,11 +92,11 @@ class LoadStats:
 
     def judged(self, findings: list[Finding], where: str) -> None:
         """The judge's findings on one exchange; `where` names device and request."""
-        failed = [f for f in findings if f.grade == FAIL]
-        if not failed:
+        failures = failed(findings)
+        if not failures:
             return
         self.bad_exchanges += 1
-        for finding in failed:
+        for finding in failures:
             entry = self.violations.setdefault(finding.requirement, Violation(finding.requirement))
             entry.count += 1
             entry.messages[finding.message] += 1
@@ -104,6 +112,76 @@ class LoadStats:
     @property
     def non_conformant(self) -> bool:
         return bool(self.violations)
+
+    def merge(self, other: LoadStats) -> None:
+        """Add `other`'s counts and latencies to these: the figures of another Locust worker, or of
+        a later interval of the same one. CPU adds up too; the facts of the run as a whole
+        (elapsed, devices, enqueue, interrupted) stay as they are."""
+        self.exchanges.values.extend(other.exchanges.values)
+        self.sessions.values.extend(other.sessions.values)
+        self.completed += other.completed
+        self.aborted.update(other.aborted)
+        self.cut_off += other.cut_off
+        self.errors.update(other.errors)
+        self.bad_exchanges += other.bad_exchanges
+        for requirement, theirs in other.violations.items():
+            ours = self.violations.setdefault(requirement, Violation(requirement))
+            ours.count += theirs.count
+            ours.messages.update(theirs.messages)
+            for message, where in theirs.examples.items():
+                ours.examples.setdefault(message, where)
+        self.cpu_s = _add(self.cpu_s, other.cpu_s)
+        self.server_cpu_s = _add(self.server_cpu_s, other.server_cpu_s)
+
+    def to_wire(self) -> dict[str, Any]:
+        """Everything counted, as plain lists, dicts and numbers (for JSON and msgpack alike):
+        what a Locust worker sends its master, and the master the harness; `from_wire` reads it."""
+        return {
+            "exchanges": self.exchanges.values,
+            "sessions": self.sessions.values,
+            "completed": self.completed,
+            "aborted": dict(self.aborted),
+            "cut_off": self.cut_off,
+            "errors": dict(self.errors),
+            "violations": {
+                r: {"count": v.count, "messages": dict(v.messages), "examples": v.examples}
+                for r, v in self.violations.items()
+            },
+            "bad_exchanges": self.bad_exchanges,
+            "elapsed_s": self.elapsed_s,
+            "devices": self.devices,
+            "enqueue_s": self.enqueue_s,
+            "enqueue_problems": dict(self.enqueue_problems),
+            "interrupted": self.interrupted,
+            "cpu_s": self.cpu_s,
+            "server_cpu_s": self.server_cpu_s,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> LoadStats:
+        """The figures `to_wire` wrote."""
+        return cls(
+            exchanges=Latencies(list(data["exchanges"])),
+            sessions=Latencies(list(data["sessions"])),
+            completed=data["completed"],
+            aborted=Counter(data["aborted"]),
+            cut_off=data["cut_off"],
+            errors=Counter(data["errors"]),
+            violations={
+                requirement: Violation(
+                    requirement, v["count"], Counter(v["messages"]), dict(v["examples"])
+                )
+                for requirement, v in data["violations"].items()
+            },
+            bad_exchanges=data["bad_exchanges"],
+            elapsed_s=data["elapsed_s"],
+            devices=data["devices"],
+            enqueue_s=data["enqueue_s"],
+            enqueue_problems=Counter(data["enqueue_problems"]),
+            interrupted=data["interrupted"],
+            cpu_s=data["cpu_s"],
+            server_cpu_s=data["server_cpu_s"],
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The figures as JSON-ready data (`--json`)."""

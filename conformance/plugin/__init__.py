@@ -1,3 +1,4 @@
-"""The dm20 pytest plugin. Its hooks are in hooks.py (the `pytest11` entry point); the work is
-done in cases.py (loading), items.py (pytest nodes), client_role.py and server_role.py (the role
-runners), runner.py (what both share) and session.py (the run's state)."""
+"""The dm20 pytest plugin: glue between pytest and the engine. Its hooks are in hooks.py (the
+`pytest11` entry point: options, and collection only when asked); items.py holds the pytest nodes
+(a case file, a case run) and recorder.py writes each record as it arrives, decides the gate and
+writes the reports. The cases are loaded and run by conformance.engine."""

@@ -1,29 +1,28 @@
-"""The dm20 pytest plugin's hooks (entry point `pytest11`): collect YAML case files, add the
-options, markers and verdict words, own the run's harness session, and record every verdict as
-it is reached. Small enough to read top to bottom; the work is done in the modules beside it."""
+"""The dm20 pytest plugin (entry point `pytest11`): options, and nothing else until it is asked.
+It acts only when a run names a DUT (`--dut`), a report folder (`--dm-reports`) or vendor cases
+(`--cases`), sets the ini option `dm20 = true`, or collects a file named `*.dm20.yaml`. Asked, it
+collects the `*.yaml` case files below the shipped case folder, a `--cases` folder, or a path
+given on the command line when they sit in a `client/` or `server/` folder. Then it collects the
+cases, adds the markers and verdict words, builds the run's harness, stops cleanly on SIGINT or
+SIGTERM, and records every verdict as it is reached. Any other pytest run in the same
+environment runs exactly as without it."""
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import signal
-from datetime import UTC, datetime
+import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from conformance import __version__
-from conformance.inputs import InputError
-from conformance.plugin.cases import case_files, packaged_cases_dir
-from conformance.plugin.items import HARNESS, CaseFile, CaseItem
-from conformance.plugin.session import HarnessSession
-from conformance.profiles import load_profile
-from conformance.report.allure_support import write_run_files
-from conformance.report.conformance_report import build, implementation
-from conformance.report.conformance_report import write as write_report
-from conformance.report.gate import Gate, evaluate
-from conformance.report.results import ResultLog, count_verdicts, summary_line
-from conformance.verdicts import Verdict
+if TYPE_CHECKING:  # the engine is imported when the plugin is asked to act, not before
+    from conformance.engine.harness import Harness
+    from conformance.plugin.items import CaseFile
+
+
+SUITE_SUFFIX = ".dm20.yaml"  # a case file collected wherever it is, without options
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -59,38 +58,137 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--dm-reports", metavar="DIR", help="folder for per-case work files and results"
     )
+    group.addoption(
+        "--dm-listen",
+        metavar="HOST[:PORT]",
+        help="where the reference server listens (default: 127.0.0.1, a free port per case); "
+        "anything but loopback is reachable from the network: only by this choice",
+    )
+    group.addoption(
+        "--dm-advertise",
+        metavar="BASE_URL",
+        help="the base of every URL handed to a client under test, when it reaches the harness "
+        "by another name, a NAT or a forwarder (e.g. https://harness.lab:8443)",
+    )
+    group.addoption(
+        "--dm-tls",
+        action="store_true",
+        help="the reference server speaks HTTPS: a certificate from a test CA made for the run "
+        "({ca_file}), or the DUT file's client.tls certificate",
+    )
+    group.addoption(
+        "--dm-operator",
+        action="store_true",
+        default=None,
+        help="someone carries out the DUT file's manual steps even though standard input is not "
+        "a terminal (prompts go to standard output)",
+    )
+    parser.addini("dm20", type="bool", default=False, help="collect and run dm20 case files")
+
+
+def _asked(config: pytest.Config) -> bool:
+    option = config.getoption
+    return bool(option("dut") or option("dm_reports") or option("cases") or config.getini("dm20"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the reference servers' access log
-    profile = load_profile()
-    markers = [
+    if _asked(config):
+        activate(config)
+
+
+def activate(config: pytest.Config) -> Harness:
+    """Build the run's harness (once): markers, the recorder, the signal handlers."""
+    from conformance.engine.harness import Harness, Options
+    from conformance.inputs import InputError
+    from conformance.plugin.items import HARNESS
+    from conformance.plugin.recorder import Recorder
+
+    if HARNESS in config.stash:
+        return config.stash[HARNESS]
+    option = config.getoption
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    reports = option("dm_reports")
+    try:
+        harness = Harness(
+            Options(
+                dut=Path(option("dut")) if option("dut") else None,
+                profile=option("dm_profile"),
+                timeout_s=option("dm_timeout"),
+                reports=Path(reports).resolve() if reports else None,
+                worker=worker,
+                listen=option("dm_listen"),
+                advertise=option("dm_advertise"),
+                tls=bool(option("dm_tls")),
+                operator=option("dm_operator"),
+                terminal=PytestTerminal(config),
+            )
+        )
+        if harness.network.fixed_port and getattr(config.option, "numprocesses", None):
+            raise ValueError(
+                f"--dm-listen with a fixed port ({harness.network.port}) serves one case at a "
+                "time: it cannot be shared by parallel workers (-n)"
+            )
+        recorder = Recorder(config, harness)
+    except (InputError, ValueError) as exc:  # a bad DUT file, profile or baseline: say where
+        raise pytest.UsageError(f"dm20: {exc}") from None
+    config.stash[HARNESS] = harness
+    for marker in markers(harness):
+        config.addinivalue_line("markers", marker)
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(recorder, "dm20-recorder")
+        stopper = StopOnSignal(harness)
+        config.pluginmanager.register(stopper, "dm20-stop-on-signal")
+        previous: dict[int, Any] = {
+            sig: signal.signal(sig, stopper) for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        config.stash[PREVIOUS_HANDLERS] = previous
+    return harness
+
+
+class PytestTerminal:
+    """The operator's terminal under pytest, which captures standard input and output while a
+    case runs: each look and each prompt suspends the capture (the run's real output)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.capture = config.pluginmanager.getplugin("capturemanager")
+        self.config = config
+
+    def _uncaptured(self) -> Any:
+        if self.capture is None:
+            return contextlib.nullcontext()
+        return self.capture.global_and_fixture_disabled()
+
+    def interactive(self) -> bool:
+        with self._uncaptured():
+            return sys.stdin is not None and sys.stdin.isatty()
+
+    def write(self, text: str) -> None:
+        from conformance.engine.operator import copy_to_tty, emit
+
+        with self._uncaptured():
+            if self.config.pluginmanager.getplugin("terminalreporter") is None:
+                emit(text, sys.stdout)  # -p no:terminal
+                return
+            writer = self.config.get_terminal_writer()
+            if writer.width_of_current_line:  # after the progress letters of earlier cases
+                writer.line()
+            writer.line(text)
+            writer.flush()
+            copy_to_tty(text, sys.stdout)
+
+
+def markers(harness: Harness) -> list[str]:
+    """The markers of the suite: roles, the profile's commands, requirement levels."""
+    found = [
         "client: the implementation under test is a DM client",
         "server: the implementation under test is a DM server",
     ]
-    markers += [f"{c.name}: cases that use the {c.name} command" for c in profile.commands]
-    markers += [
-        f"{level}: cases verifying {level.replace('_', ' ')} requirements"
-        for level in ("MUST", "MUST_NOT", "SHOULD", "MAY", "will")
+    found += [f"{c.name}: cases that use the {c.name} command" for c in harness.profile.commands]
+    levels = dict.fromkeys(r.level for r in harness.catalog)
+    found += [
+        f"{level.replace(' ', '_')}: cases verifying {level} requirements" for level in levels
     ]
-    for marker in markers:
-        config.addinivalue_line("markers", marker)
-    try:
-        config.stash[HARNESS] = HarnessSession(config)
-    except (InputError, ValueError) as exc:  # a bad DUT file, profile or baseline: say where
-        raise pytest.UsageError(f"dm20: {exc}") from None
-    if not hasattr(config, "workerinput"):
-        config.pluginmanager.register(Recorder(config), "dm20-recorder")
-        stopper = StopOnSignal(config.stash[HARNESS])
-        config.pluginmanager.register(stopper, "dm20-stop-on-signal")
-        config.stash[PREVIOUS_HANDLERS] = {
-            sig: signal.signal(sig, stopper) for sig in (signal.SIGINT, signal.SIGTERM)
-        }
-        alluredir = config.getoption("allure_report_dir", None)
-        if alluredir:
-            harness = config.stash[HARNESS]
-            duts = [harness.dut_for(role) for role in ("client", "server") if harness.applies(role)]
-            write_run_files(Path(alluredir), duts, harness.profile, __version__)
+    return found
 
 
 class StopOnSignal:
@@ -98,11 +196,14 @@ class StopOnSignal:
     stopped"), no further case starts, and every report is written. A second signal stops at
     once (KeyboardInterrupt), as Ctrl-C does without the harness."""
 
-    def __init__(self, harness: HarnessSession) -> None:
+    def __init__(self, harness: Harness) -> None:
         self.harness = harness
         self.session: pytest.Session | None = None
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    def pytest_collection(self, session: pytest.Session) -> None:
         self.session = session
 
     def __call__(self, signum: int, frame: Any) -> None:
@@ -117,31 +218,58 @@ PREVIOUS_HANDLERS = pytest.StashKey[dict[int, Any]]()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if HARNESS in config.stash:
-        config.stash[HARNESS].close()
+    harness = _harness(config)
+    if harness is not None:
+        harness.close()
     for sig, handler in config.stash.get(PREVIOUS_HANDLERS, {}).items():
         signal.signal(sig, handler)
 
 
-def _case_roots(config: pytest.Config) -> list[Path]:
+def _harness(config: pytest.Config) -> Harness | None:
+    """The run's harness, if the plugin was asked to act."""
+    items = sys.modules.get("conformance.plugin.items")
+    return None if items is None else config.stash.get(items.HARNESS, None)
+
+
+def case_roots(config: pytest.Config) -> list[Path]:
+    from conformance.engine.loader import packaged_cases_dir
+
     return [packaged_cases_dir().resolve(), *(Path(d).resolve() for d in config.getoption("cases"))]
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CaseFile | None:
-    if file_path.suffix != ".yaml":
+    name = file_path.name
+    if not name.endswith(".yaml") or name.startswith("_"):
         return None
     resolved = file_path.resolve()
-    roots = _case_roots(parent.config)
-    if any(resolved.is_relative_to(root) for root in roots) or "testcases" in resolved.parts:
-        if resolved.name.startswith("_"):
-            return None
+    config = parent.config
+    asked = _harness(config) is not None
+    if not (asked or name.endswith(SUITE_SUFFIX)):
+        return None
+    from conformance.engine.loader import role_of
+    from conformance.plugin.items import CaseFile
+
+    under_roots = any(resolved.is_relative_to(root) for root in case_roots(config))
+    named = role_of(resolved) is not None and any(
+        resolved.is_relative_to(Path(arg.split("::")[0]).resolve()) for arg in config.args
+    )
+    if name.endswith(SUITE_SUFFIX) or (asked and (under_roots or named)):
+        activate(parent.config)
         return CaseFile.from_parent(parent, path=file_path)
     return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With --dut, the cases of the other role do not run (deselected, not failed)."""
-    harness = config.stash[HARNESS]
+    """Cases of the other role than the DUT's are deselected; a case ID used twice is an error
+    unless a vendor case says it `overrides` the official one."""
+    harness = _harness(config)
+    if harness is None:
+        return
+    from conformance.plugin.items import CaseItem, dedupe_items
+
+    problems = dedupe_items(items)
+    if problems:
+        raise pytest.UsageError("dm20: " + "\n".join(str(p) for p in problems))
     keep, drop = [], []
     for item in items:
         if isinstance(item, CaseItem) and not harness.applies(item.case.role):
@@ -153,149 +281,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-def verdict_of(report: pytest.TestReport, item: pytest.Item | None = None) -> Verdict:
-    """The conformance verdict a pytest report stands for."""
+WORDS = {  # verdict -> (letter, word)
+    "FAIL": ("F", "FAIL"),
+    "INCONCLUSIVE": ("I", "INCONCLUSIVE"),
+    "ERROR": ("E", "ERROR"),
+    "INFORMATIONAL": ("i", "INFORMATIONAL"),
+    "NOT APPLICABLE": ("n", "NOT APPLICABLE"),
+}
+RECORD_PROPERTY = "dm20_record"  # the user property of a report that carries its case's record
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    """Conformance words instead of pytest's where the verdict says more."""
+    if report.when not in ("call", "setup"):
+        return None
     for name, value in report.user_properties:
-        if name == "verdict":
-            return Verdict(value)
-    if report.skipped:
-        return Verdict.NOT_APPLICABLE
-    return Verdict.ERROR if report.failed else Verdict.PASS
+        verdict = value.get("verdict") if isinstance(value, dict) else None
+        if name == RECORD_PROPERTY and verdict in WORDS:
+            letter, word = WORDS[verdict]
+            return report.outcome, letter, word
+    return None
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report: pytest.TestReport = (yield).get_result()
-    if not isinstance(item, CaseItem):
-        return
-    if report.when == "setup" and report.skipped:
-        report.user_properties.append(("verdict", Verdict.NOT_APPLICABLE.value))
-    elif report.when == "setup" and report.failed:
-        report.user_properties.append(("verdict", Verdict.ERROR.value))
-    elif report.when == "call":
-        if item.outcome is not None:
-            verdict = item.outcome.verdict
-        elif report.failed:
-            verdict = Verdict.ERROR
-        else:
-            verdict = item.result.verdict if item.result else Verdict.PASS
-        report.user_properties.append(("verdict", verdict.value))
-        if item.result is not None:
-            report.user_properties.append(
-                ("observations", [str(f) for f in item.result.observations])
-            )
-            report.user_properties.append(("infos", [str(f) for f in item.result.infos]))
-
-
-MESSAGE_LIMIT = 20_000  # characters of a failure kept in a result record
-
-
-def _record(report: pytest.TestReport) -> dict[str, Any]:
-    """The result line of one case, from what its report carries (works across xdist workers)."""
-    props = dict(report.user_properties)
-    message = ""
-    if report.skipped and isinstance(report.longrepr, tuple):
-        message = report.longrepr[2].removeprefix("Skipped: ")
-    elif report.failed:
-        message = report.longreprtext
-        if len(message) > MESSAGE_LIMIT:  # keep the start (the step) and the end (the error)
-            half = MESSAGE_LIMIT // 2
-            cut = len(message) - 2 * half
-            message = f"{message[:half]}\n… ({cut} characters left out) …\n{message[-half:]}"
-    return {
-        "nodeid": report.nodeid,
-        "case": props.get("case"),
-        "title": props.get("title"),
-        "role": props.get("role"),
-        "requirements": props.get("requirements", "").split(),
-        "assumptions": props.get("assumptions", "").split(),
-        "verdict": props["verdict"],
-        "message": message,
-        "observations": props.get("observations", []),
-        "infos": props.get("infos", []),
-        "seconds": round(report.duration, 3),
-    }
-
-
-class Recorder:
-    """Writes each case's verdict as soon as it is known (nothing is lost if the run stops) and
-    prints the verdict counts at the end. It runs where reports arrive: in the main process,
-    also when xdist workers run the cases."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.records: list[dict[str, Any]] = []
-        reports = config.getoption("dm_reports")
-        self.reports = Path(reports).resolve() if reports else None
-        self.log = ResultLog(self.reports) if self.reports else None
-        self.started = datetime.now(UTC)
-        self.gate = Gate()
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "teardown" or not any(n == "verdict" for n, _ in report.user_properties):
-            return
-        record = _record(report)
-        self.records.append(record)
-        if self.log is not None:
-            self.log.write(record)
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """The gate decides the exit status; the conformance report is written from every
-        verdict reached (also after an interruption)."""
-        harness = self.config.stash[HARNESS]
-        self.gate = evaluate(self.records, harness.catalog, harness.baseline, harness.strict)
-        if (
-            session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
-            and self.records
-        ):
-            session.exitstatus = (
-                pytest.ExitCode.OK if self.gate.passed else pytest.ExitCode.TESTS_FAILED
-            )
-        if self.reports is None:
-            return
-        duts = [harness.dut_for(role) for role in ("client", "server") if harness.applies(role)]
-        files = case_files(_case_roots(self.config))
-        used = [implementation(d) for d in duts]
-        started = self.started.isoformat(timespec="seconds")
-        data = build(self.records, used, harness.profile, harness.catalog, files, started)
-        data["gate"] = self.gate.as_dict()
-        write_report(self.reports, data)
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.records:
-            terminalreporter.write_sep("=", "conformance verdicts")
-            terminalreporter.write_line(summary_line(count_verdicts(self.records)))
-            gate = self.gate
-            terminalreporter.write_line(
-                f"gate {'PASSED' if gate.passed else 'FAILED'}: {gate.summary()}"
-            )
-            for title, names in (
-                ("new failures", gate.new),
-                ("stale baseline entries", gate.stale),
-                ("advisory (SHOULD/MAY, not --dm-strict)", gate.advisory),
-            ):
-                if names:
-                    terminalreporter.write_line(f"  {title}: {', '.join(names)}")
-
-
-WORDS = {
-    Verdict.FAIL: ("F", "FAIL"),
-    Verdict.INCONCLUSIVE: ("I", "INCONCLUSIVE"),
-    Verdict.ERROR: ("E", "ERROR"),
-    Verdict.INFORMATIONAL: ("i", "INFORMATIONAL"),
-    Verdict.NOT_APPLICABLE: ("n", "NOT APPLICABLE"),
-}
-
-
-def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
-    """Conformance words instead of pytest's where the verdict says more."""
-    if report.when not in ("call", "setup") or not any(
-        n == "verdict" for n, _ in report.user_properties
-    ):
-        return None
-    verdict = verdict_of(report)
-    if verdict in WORDS:
-        letter, word = WORDS[verdict]
-        return report.outcome, letter, word
-    return None
+    record_for = getattr(item, "record_for", None)
+    if record_for is not None and _harness(item.config) is not None:
+        record = record_for(report)
+        if record is not None:
+            report.user_properties.append((RECORD_PROPERTY, record.to_json()))

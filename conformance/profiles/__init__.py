@@ -1,9 +1,11 @@
 """Wire profiles: the data that says what goes on the wire (media types, headers, commands,
-status codes, limits, assumptions). `load_profile("dm20-draft")` reads the packaged file; a path
-loads a spec editor's own variant. Nothing else in the package writes these names as literals."""
+status codes, limits, assumptions, the profile's numbered rules). `load_profile("dm20-draft")`
+reads the packaged file; a path loads a spec editor's own variant, which may name only what it
+changes (`extends: dm20-draft`). Nothing else in the package writes these names as literals."""
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -11,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from conformance.inputs import load_checked
+from conformance.inputs import Document, InputError, check_schema, load_yaml
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class CommandSpec:
     statuses: tuple[str, ...]
     feature: str | None = None
     status_uri: bool = False
+    signature: str | None = None  # the catalog entry quoting its row of the seed 6.2 table
 
     @property
     def min_params(self) -> int:
@@ -103,7 +106,10 @@ class Profile:
     default_query: Section
     limits: Section
     assumptions: Section
+    rules: Section
     source: str
+    extends: str | None = None  # the profile this one was derived from, if any
+    relaxed: tuple[str, ...] = ()  # assumptions and rules whose checks the judge drops (what-if)
 
     def command(self, name: str) -> CommandSpec | None:
         """The command with wire name `name`, or None if the profile has no such command."""
@@ -126,6 +132,10 @@ class Profile:
         """Every feature a DUT can declare: the gated commands."""
         return tuple(c.feature for c in self.commands if c.feature)
 
+    def basis(self, basis_id: str) -> str | None:
+        """The text of an assumption (A…) or of a numbered rule (P…) of this profile."""
+        return self.assumptions.get(basis_id) or self.rules.get(basis_id)
+
     def status_name(self, code: int) -> str:
         """The profile's name for a status code ("not_found" for 404), or the number."""
         for name, value in self.status.items():
@@ -134,7 +144,7 @@ class Profile:
         return str(code)
 
 
-def _from_data(data: dict[str, Any], source: str) -> Profile:
+def _from_data(data: dict[str, Any], source: str, extends: str | None = None) -> Profile:
     commands = tuple(
         CommandSpec(
             name=c["name"],
@@ -143,6 +153,7 @@ def _from_data(data: dict[str, Any], source: str) -> Profile:
             params=tuple(Param(**p) for p in c["params"]),
             statuses=tuple(c["statuses"]),
             status_uri=c.get("status_uri", False),
+            signature=c.get("signature"),
         )
         for c in data["commands"]
     )
@@ -162,8 +173,20 @@ def _from_data(data: dict[str, Any], source: str) -> Profile:
         default_query=Section(data["default_query"]),
         limits=Section(data["limits"]),
         assumptions=Section(data["assumptions"]),
+        rules=Section(data["rules"]),
         source=source,
+        extends=extends,
+        relaxed=_relaxed(data),
     )
+
+
+def _relaxed(data: dict[str, Any]) -> tuple[str, ...]:
+    """The assumptions and rules a what-if profile relaxes; each must be one of the profile's."""
+    relaxed = tuple(data.get("relaxed", ()))
+    unknown = [b for b in relaxed if b not in data["assumptions"] and b not in data["rules"]]
+    if unknown:
+        raise ValueError(f"relaxed names no assumption or rule of the profile: {unknown}")
+    return relaxed
 
 
 def available_profiles() -> list[str]:
@@ -174,16 +197,63 @@ def available_profiles() -> list[str]:
     )
 
 
-@functools.cache
-def load_profile(name_or_path: str | Path = "dm20-draft") -> Profile:
-    """The profile shipped under `name`, or the profile file at a path (validated)."""
-    text = str(name_or_path)
+def merge(base: Any, change: Any) -> Any:
+    """`base` with `change` laid over it: mappings merge key by key (a key set to null is
+    removed), anything else is replaced."""
+    if not isinstance(base, dict) or not isinstance(change, dict):
+        return copy.deepcopy(change)
+    out = copy.deepcopy(base)
+    for key, value in change.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge(out.get(key), value)
+    return out
+
+
+def _document(text: str, folder: Path | None = None) -> Document:
+    """The YAML of a shipped profile (a name) or of a profile file (a path, relative to `folder`
+    when it is given: the folder of the profile that extends it)."""
     if text.endswith((".yaml", ".yml")) or "/" in text:
-        document = load_checked(Path(text), "profile")
-        return _from_data(document.data, str(Path(text).resolve()))
+        return load_yaml(
+            (folder or Path.cwd()) / text if not Path(text).is_absolute() else Path(text)
+        )
     resource = resources.files(__package__) / f"{text}.yaml"
     if not resource.is_file():
         raise ValueError(f"no profile named {text!r}; shipped: {', '.join(available_profiles())}")
     with resources.as_file(resource) as path:
-        document = load_checked(path, "profile")
-    return _from_data(document.data, text)
+        return load_yaml(path)
+
+
+def _resolved(document: Document, seen: tuple[str, ...] = ()) -> Document:
+    """The document with the profiles it `extends` laid under it, all the way down."""
+    data = document.data
+    base = data.get("extends") if isinstance(data, dict) else None
+    if not isinstance(base, str):
+        return document
+    if base in seen:
+        raise ValueError(f"{document.path}: profiles extend each other in a circle: {base}")
+    lower = _resolved(_document(base, document.path.parent), (*seen, base))
+    own = {k: v for k, v in data.items() if k != "extends"}
+    return Document(document.path, merge(lower.data, own), {})
+
+
+@functools.cache
+def load_profile(name_or_path: str | Path = "dm20-draft") -> Profile:
+    """The profile shipped under `name`, or the profile file at a path, validated. A file with
+    `extends: NAME_OR_PATH` is that profile with the file's sections laid over it (`merge`)."""
+    text = str(name_or_path)
+    document = _document(text)
+    data = document.data
+    extends = data.get("extends") if isinstance(data, dict) else None
+    resolved = _resolved(document)
+    problems = check_schema(resolved, "profile")
+    if problems:
+        raise InputError(problems)
+    source = text if resolved.path.parent == _shipped_folder() else str(resolved.path.resolve())
+    return _from_data(resolved.data, source, extends if isinstance(extends, str) else None)
+
+
+def _shipped_folder() -> Path:
+    with resources.as_file(resources.files(__package__)) as path:
+        return Path(path).resolve()

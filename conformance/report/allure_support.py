@@ -1,8 +1,9 @@
 """What the harness gives Allure: labels on every case (epic = role, feature = seed section,
 story = command, severity from the requirement level, the case ID as `as_id`, the requirement
-IDs), each exchange as a step with the request and the response attached, the DUT in
-environment.properties, and categories.json separating "implementation does not conform" from
-"harness or environment error" and "implementation did not respond"."""
+IDs), each step of a case as an Allure step with its HTTP exchanges attached (a listener of the
+engine's events), the DUT in environment.properties, and categories.json separating
+"implementation does not conform" from "harness or environment error" and "implementation did
+not respond"."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import allure
 import pytest
 from allure_commons.types import AttachmentType, LabelType
 
-from conformance.catalog import Catalog
+from conformance.catalog import Catalog, load_catalog
 from conformance.dut import DutFile
-from conformance.plugin.cases import Case
+from conformance.engine.events import Listener
+from conformance.engine.model import Case
+from conformance.engine.records import CaseRecord
 from conformance.profiles import Profile
 from conformance.roles.exchange import HttpExchange, show_body
 
@@ -35,12 +38,12 @@ CATEGORIES = [
     {
         "name": "Implementation does not conform",
         "matchedStatuses": ["failed"],
-        "messageRegex": r"(?s)^(\S+: )?FAIL at .*",
+        "messageRegex": r"(?s)^(\S+: )?FAIL\b.*",
     },
     {
         "name": "Timeout, implementation did not respond",
         "matchedStatuses": ["failed", "broken"],
-        "messageRegex": r"(?s)^(\S+: )?INCONCLUSIVE at .*",
+        "messageRegex": r"(?s)^(\S+: )?INCONCLUSIVE\b.*",
     },
     {"name": "Harness or environment error", "matchedStatuses": ["broken", "failed"]},
     {"name": "Not applicable to the implementation", "matchedStatuses": ["skipped"]},
@@ -49,7 +52,7 @@ CATEGORIES = [
 
 def case_marks(case: Case, catalog: Catalog) -> list[pytest.MarkDecorator]:
     """The static Allure labels of a case, as markers (so test plans can select by them)."""
-    entries = [catalog[r] for r in case.requirements if r in catalog]
+    entries = [catalog[r] for r in case.verified() if r in catalog]
     sections = sorted({f"Section {e.section}" for e in entries})
     stories = sorted(case.commands_used()) or ["session"]
     severity = min(
@@ -63,17 +66,23 @@ def case_marks(case: Case, catalog: Catalog) -> list[pytest.MarkDecorator]:
         label(severity, label_type=LabelType.SEVERITY),
         label(case.id, label_type=LabelType.ID),
         label(*sorted({e.level for e in entries}), case.role, label_type=LabelType.TAG),
-        label(*case.requirements, label_type="requirement"),
+        label(*case.verified(), label_type="requirement"),
     ]
     if case.assumptions:
         marks.append(label(*case.assumptions, label_type="assumption"))
+    # Where the case comes from: official (the suite) or vendor (--cases), and whether it
+    # takes the place of an official case.
+    marks.append(label(case.origin.value, label_type="origin"))
+    if case.origin.value == "vendor":
+        tags = ["vendor case", *(["overrides official"] if case.overrides else [])]
+        marks.append(label(*tags, label_type=LabelType.TAG))
     return marks
 
 
 def describe(case: Case, catalog: Catalog) -> str:
     """The case's Allure description: its title, and each requirement with its sentence."""
     lines = [case.title, "", case.description.strip(), ""] if case.description else [case.title, ""]
-    for requirement in case.requirements:
+    for requirement in case.verified():
         entry = catalog.get(requirement)
         if entry:
             lines.append(
@@ -131,10 +140,33 @@ def _escape(line: str) -> str:
     return f"{key.replace(' ', '_')}={value}"
 
 
-def dynamic_labels(case: Case, catalog: Catalog, params: dict[str, Any]) -> None:
-    """Title and description, set when the case runs."""
-    suffix = f" [{', '.join(f'{k}={v}' for k, v in params.items())}]" if params else ""
-    allure.dynamic.title(f"{case.id}: {case.title}{suffix}")
-    for name, value in params.items():
-        allure.dynamic.parameter(name, value)  # each variant is its own test in Allure
-    allure.dynamic.description(describe(case, catalog))
+class AllureSteps(Listener):
+    """Each step of a case as an Allure step, each HTTP exchange a step inside it with the
+    request and the response attached; the case's title, description and parameters."""
+
+    def __init__(self) -> None:
+        self.open: list[Any] = []
+
+    def case_started(self, case: Case, params: dict[str, Any]) -> None:
+        suffix = f" [{', '.join(f'{k}={v}' for k, v in params.items())}]" if params else ""
+        allure.dynamic.title(f"{case.id}: {case.title}{suffix}")
+        for name, value in params.items():
+            allure.dynamic.parameter(name, value)  # each variant is its own test in Allure
+        allure.dynamic.description(describe(case, load_catalog()))
+
+    def step_started(self, label: str) -> None:
+        context = allure.step(label)
+        context.__enter__()
+        self.open.append(context)
+
+    def exchange(self, exchange: HttpExchange) -> None:
+        attach_exchange(exchange)
+
+    def step_ended(self, label: str, problem: str | None) -> None:
+        context = self.open.pop()
+        error = AssertionError(problem) if problem else None
+        context.__exit__(type(error) if error else None, error, None)
+
+    def case_ended(self, record: CaseRecord) -> None:
+        while self.open:
+            self.open.pop().__exit__(None, None, None)

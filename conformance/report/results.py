@@ -9,9 +9,8 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
-from conformance.verdicts import SEVERITY
+from conformance.engine.records import SEVERITY, CaseRecord
 
 RESULTS_DIR = "results"
 
@@ -24,27 +23,27 @@ class ResultLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
 
-    def write(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False, default=str)
+    def write(self, record: CaseRecord) -> None:
+        line = json.dumps(record.to_json(), ensure_ascii=False, default=str)
         with self._lock, self.path.open("a", encoding="utf-8") as out:
             out.write(line + "\n")
             out.flush()
 
 
-def read_results(reports: Path) -> list[dict[str, Any]]:
+def read_results(reports: Path) -> list[CaseRecord]:
     """Every case record below `reports`, merged; a line cut short by a crash is skipped."""
     records = []
     for path in sorted((reports / RESULTS_DIR).glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
-                records.append(json.loads(line))
-            except ValueError:
+                records.append(CaseRecord.from_json(json.loads(line)))
+            except (ValueError, KeyError, TypeError):
                 continue
     return records
 
 
-def count_verdicts(records: Iterable[dict[str, Any]]) -> Counter[str]:
-    return Counter(r["verdict"] for r in records)
+def count_verdicts(records: Iterable[CaseRecord]) -> Counter[str]:
+    return Counter(r.verdict.value for r in records)
 
 
 def summary_line(counts: Counter[str]) -> str:
@@ -53,10 +52,10 @@ def summary_line(counts: Counter[str]) -> str:
     return ", ".join(parts) or "no cases ran"
 
 
-def by_requirement(records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def by_requirement(records: Iterable[CaseRecord]) -> dict[str, list[CaseRecord]]:
     """The case records of each requirement ID they verify."""
-    out: dict[str, list[dict[str, Any]]] = {}
+    out: dict[str, list[CaseRecord]] = {}
     for record in records:
-        for requirement in record.get("requirements", []):
+        for requirement in record.requirements:
             out.setdefault(requirement, []).append(record)
     return out

@@ -13,7 +13,20 @@ from conformance.core.client import Browse, ClientSession, Done, Fetch, Response
 from conformance.core.judge import header
 from conformance.profiles import Profile
 from conformance.roles.exchange import HttpExchange
-from conformance.roles.http import new_client, request
+from conformance.roles.http import ClientTls, new_client, request
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> str:
+    """`host:port` of a URL, the port spelled out (https://h/ and https://h:443/ are one)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
+    except ValueError:
+        port = -1
+    host = parts.hostname or ""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @dataclass
@@ -25,19 +38,24 @@ class Driver:
     http: httpx.Client
     timeout_s: float
     exchanges: list[HttpExchange] = field(default_factory=list)
-    allowed: frozenset[str] | None = None  # host:port the client may reach; None: any
+    allowed: frozenset[str] | None = None  # origins (host:port) it may reach; None: any
+    tls: ClientTls | None = None  # what it trusts and presents over TLS (None: system CAs)
+
+    def allow(self, *urls: str) -> None:
+        """Reach only the hosts and ports of `urls` from now on."""
+        self.allowed = frozenset(origin(u) for u in urls)
 
     def call(
         self, method: str, url: str, headers: dict[str, str] | None = None, body: bytes = b""
     ) -> HttpExchange:
-        netloc = urlsplit(url).netloc
-        if self.allowed is not None and netloc not in self.allowed:
+        if self.allowed is not None and origin(url) not in self.allowed:
             record = HttpExchange(method, url, dict(headers or {}), body)
+            netloc = urlsplit(url).netloc
             record.error = f"refused: {netloc} is not a host the DUT file allows"
             self.exchanges.append(record)
             return record
         if self.http.is_closed:  # a watchdog hung up on a peer that would not finish
-            self.http = new_client(self.timeout_s)
+            self.http = new_client(self.timeout_s, self.tls)
         record = request(
             self.http,
             method,

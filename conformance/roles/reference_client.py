@@ -1,38 +1,53 @@
 """The reference client: the harness as a DM client (a simulated device) when the implementation
-under test is a DM server. Its device is the sample client's factory device under the DUT's
-device ID; it answers the server's commands with the core, step by step as a case says, with
-statuses a case dictates where a negative test needs them."""
+under test is a DM server. Its device is simulated-device.yaml under a device ID of the case's
+own; it answers the server's commands with the core, step by step as a case says, with statuses
+a case dictates where a negative test needs them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from importlib import resources
+from typing import Any
 
 from conformance.core.client import ClientSession, Done, Send
 from conformance.core.codec import encode_client_message
 from conformance.core.device import Device
-from conformance.core.messages import Alert, Status
+from conformance.core.messages import Alert, Command, Status
+from conformance.inputs import load_yaml
 from conformance.profiles import Profile
 from conformance.roles.client_driver import Driver
 from conformance.roles.exchange import HttpExchange
-from conformance.roles.http import new_client
-from conformance.samples.client import factory_device
+from conformance.roles.http import ClientTls, new_client
+
+
+def _device_file() -> dict[str, Any]:
+    with resources.as_file(resources.files(__package__) / "simulated-device.yaml") as path:
+        return dict(load_yaml(path).data)
 
 
 def simulated_device(device_id: str, profile: Profile) -> Device:
-    """The factory device of the sample client, under `device_id`."""
-    device = factory_device()
+    """The simulated device (simulated-device.yaml), under `device_id`."""
+    device = Device.from_json(_device_file())
     device.device_id = device_id
     device.devinfo = {**device.devinfo, profile.keys.devid: device_id}
     return device
 
 
+def device_facts() -> dict[str, str]:
+    """What server-role cases may name of the simulated device's tree: `{device.<fact>}`."""
+    return dict(_device_file()["facts"])
+
+
 class ReferenceClient:
     """One simulated device talking to the server under test, one session at a time."""
 
-    def __init__(self, profile: Profile, device: Device, timeout_s: float) -> None:
+    def __init__(
+        self, profile: Profile, device: Device, timeout_s: float, tls: ClientTls | None = None
+    ) -> None:
         self.profile = profile
         self.device = device
-        self.driver = Driver(profile, new_client(timeout_s), timeout_s)
+        self.driver = Driver(profile, new_client(timeout_s, tls), timeout_s, tls=tls)
         self.session: ClientSession | None = None
         self.last: HttpExchange | None = None
         self.done: Done | None = None
@@ -68,18 +83,30 @@ class ReferenceClient:
         self.done = None
         return self._post(self.session.start(), headers, body)
 
-    def send_statuses(self, statuses: tuple[Status, ...] | None = None) -> HttpExchange | None:
-        """Execute the commands of the last answer and POST their statuses (or `statuses`).
-        None when the session ended instead (END, or an answer the client refuses, A1)."""
-        assert self.session is not None and self.last is not None
+    def send_statuses(
+        self, dictate: Callable[[tuple[Command, ...]], dict[int, Status]] | None = None
+    ) -> HttpExchange | None:
+        """Execute the commands of the last answer and POST their statuses; `dictate` may replace
+        the status of some of them (by their index among the commands that get one). None when
+        the session ended instead (END, or an answer the client refuses, A1)."""
+        if self.session is None or self.last is None:
+            raise RuntimeError("no session is open")
         self.driver.answer(self.session, self.last)
         action = self.driver.until_send(self.session)
         if isinstance(action, Done):
             self.done = action
             return None
-        if statuses is None:
+        dictated = dictate(self._answered()) if dictate else {}
+        if not dictated:
             return self._post(action, None, None)
+        statuses = tuple(dictated.get(i, s) for i, s in enumerate(action.message.statuses))
         message = replace(action.message, statuses=statuses)
         content_type, body = encode_client_message(message, self.profile)
-        headers = {self.profile.headers.content_type: content_type}
+        headers: dict[str, str | None] = {self.profile.headers.content_type: content_type}
         return self._post(replace(action, body=body, message=message), headers, body)
+
+    def _answered(self) -> tuple[Command, ...]:
+        """The commands of the last answer that get a status (END does not)."""
+        assert self.session is not None
+        end = self.profile.for_action("end").name
+        return tuple(c for c in self.session.received[-1].commands if c.name != end)

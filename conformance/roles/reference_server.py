@@ -1,5 +1,7 @@
 """The reference server: the harness as a DM server when the implementation under test is a DM
-client. It runs on pytest-httpserver, bound to 127.0.0.1 on a free port, with four endpoints:
+client. It runs on pytest-httpserver, bound to 127.0.0.1 on a free port unless the run's Network
+says otherwise (roles/network.py: another address, a fixed port, an advertised base URL, TLS),
+with three endpoints:
 
     /dm/…        session URLs (the first one, and any a CONT, DEFAULT or EXEC names): each request
                  is held until the case's next `send` step answers it (bounded by the timeout)
@@ -11,20 +13,30 @@ order (a SHOW's status must come after the page loaded, A11)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import re
+import ssl
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-from pytest_httpserver import HTTPServer
+from pytest_httpserver import HTTPServer, HTTPServerError
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from conformance.profiles import Profile
 from conformance.roles.exchange import HttpExchange
+from conformance.roles.network import Network, url_host
 
 SESSION, CONTENT, WEB = "dm", "content", "web"
-_ENDPOINT = re.compile(r"^/(dm|content|web)(?:/(.*))?$")
+# The harness keeps its own record of every request; werkzeug's access log would only be noise.
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+HANDSHAKE_S = 5.0  # a TLS handshake that takes longer is given up (a peer that never sends one)
 
 
 @dataclass
@@ -48,16 +60,90 @@ class Event:
     late: bool = False  # the harness had released the request before answering it
     problem: str | None = None  # what made the harness refuse it (a body over the limit)
 
+    KINDS = frozenset({"session", "fetch", "upload", "browse", "stray"})
+
     @property
     def url(self) -> str:
         return self.exchange.url
 
 
+class _TlsServer(ThreadedWSGIServer):
+    """Werkzeug's threaded server, TLS done per connection in the connection's own thread with
+    a deadline (werkzeug's own wraps the listening socket, so a peer that connects and never
+    says hello would hold the accepting thread, and with it the server's stop, for ever)."""
+
+    tls: ssl.SSLContext | None = None
+    tls_failed: Callable[[str], None] = staticmethod(lambda what: None)
+
+
+class _Handler(WSGIRequestHandler):
+    server: _TlsServer
+    _tls_failed = False
+
+    def setup(self) -> None:
+        context = self.server.tls
+        if context is not None:
+            raw = self.request
+            raw.settimeout(HANDSHAKE_S)
+            try:
+                self.request = context.wrap_socket(raw, server_side=True)
+            except (ssl.SSLError, OSError) as exc:
+                self._tls_failed = True
+                self.server.tls_failed(f"{self.client_address[0]}: {describe_tls_error(exc)}")
+                self.rfile, self.wfile = io.BytesIO(), io.BytesIO()
+                return
+            self.request.settimeout(None)
+        super().setup()
+
+    def handle(self) -> None:
+        if not self._tls_failed:
+            super().handle()
+
+    def finish(self) -> None:
+        super().finish()
+        if isinstance(self.request, ssl.SSLSocket):
+            with contextlib.suppress(OSError):
+                self.request.close()
+
+
+def describe_tls_error(exc: BaseException) -> str:
+    """A TLS failure in words (the reason OpenSSL gives)."""
+    if isinstance(exc, TimeoutError):
+        return f"no TLS handshake within {HANDSHAKE_S} s"
+    reason = getattr(exc, "reason", None)
+    text = str(exc)
+    return f"{reason}: {text}" if reason and reason not in text else text
+
+
 class _BoundedHTTPServer(HTTPServer):
-    """pytest-httpserver's server with two changes for a peer that is not trusted: it does not
+    """pytest-httpserver's server with three changes for a peer that is not trusted: it does not
     read a body before the handler has set its size limit, nor keep every request in a log
-    (the harness keeps its own events); and it notices a stop within 10 ms rather than half a
-    second (one reference server runs per case, so its shutdown is on every case's path)."""
+    (the harness keeps its own events); it notices a stop within 10 ms rather than half a
+    second (one reference server runs per case, so its shutdown is on every case's path); and
+    TLS is done per connection, bounded (_TlsServer)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        tls: ssl.SSLContext | None = None,
+        tls_failed: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(host=host, port=port, threaded=True)
+        self._tls = tls
+        self._tls_failed = tls_failed
+
+    def start(self) -> None:
+        if self.is_running():
+            raise HTTPServerError("Server is already running")
+        server = _TlsServer(self.host, self.port, Request.application(self.application), _Handler)
+        server.ssl_context = server.tls = self._tls  # ssl_context: werkzeug's environ says https
+        if self._tls_failed is not None:
+            server.tls_failed = self._tls_failed
+        self.server = server
+        self.port = server.port
+        self.server_thread = threading.Thread(target=self.thread_target, daemon=True)
+        self.server_thread.start()
 
     def application(self, request: Request) -> Response:
         return self.dispatch(request)
@@ -77,7 +163,7 @@ class ReferenceServer:
         content: dict[str, Served] | None = None,
         uploads: dict[str, int] | None = None,
         pages: dict[str, Served] | None = None,
-        host: str = "127.0.0.1",
+        network: Network | None = None,
     ) -> None:
         self.profile = profile
         self.timeout_s = timeout_s
@@ -85,11 +171,19 @@ class ReferenceServer:
         self.uploads = uploads or {}
         self.pages = pages or {}
         self.events: list[Event] = []
+        self.tls_failures: list[str] = []  # TLS handshakes that failed, in words
         self._changed = threading.Condition()
         self._closed = False
-        self.httpd = _BoundedHTTPServer(host=host, port=0, threaded=True)
+        self.network = network or Network()
+        self.prefix = self.network.case_prefix()
+        root = urlsplit(self.network.advertise).path if self.network.advertise else ""
+        self._endpoint = re.compile(
+            rf"^{re.escape(root + self.prefix)}/(dm|content|web)(?:/(.*))?$"
+        )
+        tls = self.network.tls.context if self.network.tls else None
+        self.httpd = _BoundedHTTPServer(self.network.host, self.network.port, tls, self._tls_failed)
         self.httpd.no_handler_status_code = 404
-        self.httpd.expect_request(_ENDPOINT).respond_with_handler(self._handle)
+        self.httpd.expect_request(re.compile(".*")).respond_with_handler(self._handle)
 
     # -- lifetime ------------------------------------------------------------------------------
     def __enter__(self) -> ReferenceServer:
@@ -110,14 +204,21 @@ class ReferenceServer:
             self.httpd.stop()
 
     @property
+    def local_url(self) -> str:
+        """Where it listens, as a URL."""
+        return f"{self.network.scheme}://{url_host(self.httpd.host)}:{self.httpd.port}"
+
+    @property
     def base_url(self) -> str:
-        return f"http://{self.httpd.host}:{self.httpd.port}"
+        """The base of the URLs handed out: the advertised one, else where it listens; with the
+        case's own path when the port is fixed."""
+        return (self.network.advertise or self.local_url) + self.prefix
 
     def url(self, endpoint: str) -> str:
         return f"{self.base_url}/{endpoint}"
 
     # -- what the runner asks ------------------------------------------------------------------
-    def wait_for(self, kinds: set[str], after: int, timeout_s: float) -> Event | None:
+    def wait_for(self, kinds: Iterable[str], after: int, timeout_s: float) -> Event | None:
         """The first event of one of `kinds` with a sequence number above `after`, waiting up to
         `timeout_s` for it."""
         deadline = time.monotonic() + timeout_s
@@ -131,7 +232,12 @@ class ReferenceServer:
                     return None
                 self._changed.wait(remaining)
 
-    def since(self, after: int, kinds: set[str] | None = None) -> list[Event]:
+    def last_seq(self) -> int:
+        """The sequence number of the latest request (0 before any)."""
+        with self._changed:
+            return len(self.events)
+
+    def since(self, after: int, kinds: Iterable[str] | None = None) -> list[Event]:
         """Every event after sequence number `after` (of `kinds`, if given)."""
         with self._changed:
             return [e for e in self.events if e.seq > after and (kinds is None or e.kind in kinds)]
@@ -151,9 +257,16 @@ class ReferenceServer:
             self._changed.notify_all()
         return event
 
+    def _tls_failed(self, what: str) -> None:
+        with self._changed:
+            if len(self.tls_failures) < 100:
+                self.tls_failures.append(what)
+
     def _handle(self, request: Request) -> Response:
-        endpoint, path = _ENDPOINT.match(request.path).groups()
-        path = path or ""
+        matched = self._endpoint.match(request.path)
+        if matched is None:  # another path, or a request of another case on a fixed port
+            return Response("no such resource", status=404)
+        endpoint, path = matched.group(1), matched.group(2) or ""
         limit = self.profile.limits.max_body_bytes
         request.max_content_length = limit
         try:

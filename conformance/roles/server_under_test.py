@@ -1,6 +1,9 @@
 """The server under test, for a whole run: started once through the DUT file's `start` command on
-a free loopback port (or reached at its fixed `url`), waited for until the port answers, driven
-through its `enqueue` hook, and stopped at the end whatever happened."""
+a free loopback port, or reached at its fixed `url` (a deployed server: no `start`, maybe HTTPS
+on another host), waited for until the port answers, driven through its `enqueue` hook, and
+stopped at the end whatever happened. Over HTTPS its certificate is verified against the DUT
+file's `server.tls.ca_file` (else the system's CAs), with `tls.cert`/`tls.key` as the simulated
+device's certificate for mutual TLS."""
 
 from __future__ import annotations
 
@@ -10,13 +13,15 @@ import time
 from pathlib import Path
 
 from conformance.dut import DutFile
+from conformance.roles.http import ClientTls, client_context
 from conformance.roles.processes import DutProcess, run_to_end
 
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def port_answers(host: str, port: int, timeout_s: float = 0.2) -> bool:
@@ -38,17 +43,33 @@ class ServerUnderTest:
         self.error: str | None = None
         self.port: int | None = None
         self.url = ""
+        files = dut.tls
+        self.tls = ClientTls(files.ca_file, files.cert, files.key) if files else None
+
+    def trusting(self) -> str:
+        """What its certificate is verified against, in words."""
+        tls = self.tls or ClientTls()
+        where = f", server.tls.ca_file of {self.dut.path.name}" if tls.ca_file else ""
+        return tls.trusting() + where
 
     def start(self) -> None:
         """Start it (when the DUT file says how) and wait until it answers."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         template = self.dut.url or ""
+        try:
+            client_context(self.tls)
+        except ValueError as exc:
+            self.error = str(exc)
+            self.tls = None
+            return
         if not self.dut.has("start"):
             self.url = template
             if "{port}" in template:
                 self.error = "server.url has {port} but there is no server.start to choose one"
             return
         self.port = free_port()
+        while port_answers("127.0.0.1", self.port):  # another program took it meanwhile
+            self.port = free_port()
         state = self.workdir / "state"
         state.mkdir(exist_ok=True)
         self.url = template.replace("{port}", str(self.port))
@@ -72,6 +93,10 @@ class ServerUnderTest:
 
     def output(self) -> str:
         return self.process.output() if self.process else ""
+
+    def exited(self) -> int | None:
+        """The exit status of the server the harness started, if it is no longer running."""
+        return self.process.poll() if self.process is not None else None
 
     def enqueue(self, device_id: str, commands: list[list[str]], log: Path) -> str | None:
         """Queue commands for a device; the problem, or None when the hook succeeded."""

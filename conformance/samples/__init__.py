@@ -1,12 +1,4 @@
 """The bundled sample implementations: a conforming DM client and a conforming DM server built on
-the core, runnable as the DUT file contract says. They are the suite's default implementations
-under test and the baseline its faulty variants are made from."""
-
-from importlib import resources
-from pathlib import Path
-
-
-def dut_file(role: str) -> Path:
-    """The DUT file of the bundled sample for `role` (client or server)."""
-    with resources.as_file(resources.files(__package__) / f"sample-{role}.yaml") as path:
-        return path
+the core, runnable as the DUT file contract says (sample-client.yaml, sample-server.yaml). They are
+the suite's default implementations under test and the baseline its faulty variants (mutants)
+and benign variants are made from. They depend on the core only, never on the harness."""

@@ -1,32 +1,38 @@
-"""The sample DM server's application: the queued batches and open session of each device, the
-HTTP handler and the loopback server. `conformance.samples.server` is its command line."""
+"""The sample DM server's application: the queued batches and the sessions of each device, the
+WSGI application and the loopback server (werkzeug). `conformance.samples.server` is its
+command line."""
 
 from __future__ import annotations
 
 import json
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
 from conformance.core.codec import client_message_json
-from conformance.core.judge import header, read_client_message
+from conformance.core.judge import header
 from conformance.core.messages import Command
-from conformance.core.server import ServerSession
+from conformance.core.server import Batches, DeviceSessions
 from conformance.profiles import Profile
 from conformance.samples.server import ADMIN_MEDIA, ENQUEUE_PATH, RECORD_PATH, SESSION_PREFIX
 
 
 class DMServer:
-    """The server's state: queued batches and the open session of each device, and the record."""
+    """The server's state: the batches queued for each device, the sessions of each device (the
+    core's DeviceSessions: several may be open at once, A14), and the record of every exchange."""
 
     def __init__(self, profile: Profile, state: Path) -> None:
         self.profile = profile
         self.state = state
         self.lock = threading.Lock()
-        self.queues: dict[str, list[list[Command]]] = {}
-        self.sessions: dict[str, tuple[ServerSession, dict[str, Any]]] = {}
+        self.queues: dict[str, Batches] = {}
+        self.devices: dict[str, DeviceSessions] = {}
         self.record: list[dict[str, Any]] = []
 
     def enqueue(self, value: Any) -> None:
@@ -42,26 +48,23 @@ class DMServer:
                 'expected {"device_id": "...", "commands": [["NAME", "param", ...], ...]}'
             )
         with self.lock:
-            self.queues.setdefault(device, []).append(
-                [Command(c[0], tuple(c[1:])) for c in commands]
-            )
+            batch = tuple(Command(c[0], tuple(c[1:])) for c in commands)
+            self.queues.setdefault(device, []).append(batch)
+
+    def _sessions(self, device: str) -> DeviceSessions:
+        if device not in self.devices:
+            self.devices[device] = DeviceSessions(self.profile, lambda: self.queues.pop(device, []))
+        return self.devices[device]
 
     def handle(
         self, url: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         device = header(headers, self.profile.headers.device_id) or ""
-        message, _ = read_client_message(headers, body, self.profile)
-        first = message is not None and not message.statuses
         with self.lock:
-            session, entry = self.sessions.get(device, (None, {}))
-            if session is None or session.ended or first:
-                script = self.queues.pop(device, [])
-                session = ServerSession(self.profile, url, script, device_id=device or None)
-                entry = {"device_id": device, "url": url, "exchanges": []}
-                self.sessions[device] = (session, entry)
-                self.record.append(entry)
-            reply = session.receive(url, headers, body)
-            exchange = session.exchanges[-1]
+            sessions = self._sessions(device)
+            reply = sessions.receive(url, headers, body)
+            exchange = sessions.exchanges[-1]
+            entry = self._entry(device, exchange.session, url)
             line = {
                 "device_id": device,
                 "session": entry["url"],
@@ -84,78 +87,76 @@ class DMServer:
         with (self.state / "record.jsonl").open("a", encoding="utf-8") as out:
             out.write(json.dumps(line) + "\n")
 
-
-def make_handler(server: DMServer, max_body: int) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out in two writes
-
-        def log_message(self, format: str, *args: Any) -> None:
-            print(f"{self.address_string()} {format % args}", file=sys.stderr)
-
-        def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
-            self.send_response(status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def _text(self, status: int, text: str) -> None:
-            media = f"{server.profile.media.text}; charset=utf-8"
-            self._answer(status, {server.profile.headers.content_type: media}, text.encode())
-
-        def _body(self) -> bytes | None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > max_body:
-                self._text(413, f"body over {max_body} bytes")
-                return None
-            return self.rfile.read(length)
-
-        def do_GET(self) -> None:
-            if self.path == RECORD_PATH:
-                with server.lock:
-                    data = json.dumps(server.record).encode()
-                header = server.profile.headers.content_type
-                self._answer(200, {header: ADMIN_MEDIA}, data)
-            else:
-                self._text(404, "not found")
-
-        def do_POST(self) -> None:
-            body = self._body()
-            if body is None:
-                return
-            if self.path == ENQUEUE_PATH:
-                try:
-                    server.enqueue(json.loads(body))
-                except (ValueError, KeyError, TypeError) as exc:
-                    self._text(400, f"bad enqueue request: {exc}")
-                    return
-                self._text(200, "queued")
-            elif self.path == SESSION_PREFIX or self.path.startswith(SESSION_PREFIX + "/"):
-                url = f"http://{self.headers.get('Host', '')}{self.path}"
-                self._answer(*server.handle(url, dict(self.headers.items()), body))
-            else:
-                self._text(404, "not found")
-
-    return Handler
+    def _entry(self, device: str, number: int | None, url: str) -> dict[str, Any]:
+        """The record of session `number` of `device` (a message of no session gets its own)."""
+        for entry in self.record:
+            if number is not None and (entry["device_id"], entry["number"]) == (device, number):
+                return entry
+        entry = {"device_id": device, "number": number, "url": url, "exchanges": []}
+        self.record.append(entry)
+        return entry
 
 
-class LoopbackServer(ThreadingHTTPServer):
-    """A thread per connection; a backlog deep enough that a burst of devices is not reset."""
+def make_app(server: DMServer) -> Callable[..., Any]:
+    """The WSGI application: session URLs under /dm, the admin endpoints. Werkzeug reads the
+    request as HTTP/1.1 allows (chunked or with a length, A16)."""
+    profile = server.profile
+    limit = profile.limits.max_body_bytes
 
-    daemon_threads = True
-    request_queue_size = 128
+    def text(status: int, words: str) -> Response:
+        media = f"{profile.media.text}; charset=utf-8"
+        return Response(words, status=status, headers={profile.headers.content_type: media})
+
+    @Request.application
+    def app(request: Request) -> Response:
+        request.max_content_length = limit
+        try:
+            body = request.get_data(cache=False)
+        except RequestEntityTooLarge:
+            return text(413, f"body over {limit} bytes")
+        path = request.path
+        if request.method == "GET" and path == RECORD_PATH:
+            with server.lock:
+                data = json.dumps(server.record)
+            return Response(data, headers={profile.headers.content_type: ADMIN_MEDIA})
+        if request.method != "POST":
+            return text(404, "not found")
+        if path == ENQUEUE_PATH:
+            try:
+                server.enqueue(json.loads(body))
+            except (ValueError, KeyError, TypeError) as exc:
+                return text(400, f"bad enqueue request: {exc}")
+            return text(200, "queued")
+        if path == SESSION_PREFIX or path.startswith(SESSION_PREFIX + "/"):
+            status, headers, answer = server.handle(request.url, dict(request.headers), body)
+            return Response(answer, status=status, headers=headers)
+        return text(404, "not found")
+
+    return app
 
 
-def serve(port: int, state: Path, profile: Profile) -> None:
-    profile_limit = profile.limits.max_body_bytes
-    handler = make_handler(DMServer(profile, state), profile_limit)
-    httpd = LoopbackServer(("127.0.0.1", port), handler)
-    print(f"sample DM server on http://127.0.0.1:{port}{SESSION_PREFIX}", file=sys.stderr)
+def serve(port: int, state: Path, profile: Profile, ssl_context: Any = None) -> None:
+    """Serve on 127.0.0.1:`port` (HTTPS with `ssl_context`) until interrupted."""
+    httpd = make_server(
+        "127.0.0.1",
+        port,
+        make_app(DMServer(profile, state)),
+        threaded=True,
+        request_handler=QuietHandler,
+        ssl_context=ssl_context,
+    )
+    scheme = "https" if ssl_context else "http"
+    print(f"sample DM server on {scheme}://127.0.0.1:{port}{SESSION_PREFIX}", file=sys.stderr)
     try:
         httpd.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         httpd.server_close()
+
+
+class QuietHandler(WSGIRequestHandler):
+    """Werkzeug's handler, logging one line per request to stderr (the DUT log)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        print(f"{self.address_string()} {self.requestline} {code}", file=sys.stderr)

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 def load_schema(name: str) -> dict[str, Any]:
     """The schema `name` (e.g. "profile" for profile.schema.json), parsed."""
     text = (resources.files(__package__) / f"{name}.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 class Checker:

@@ -18,8 +18,10 @@ from conformance.core.client import (
     Send,
     Upload,
 )
+from conformance.core.codec import encode_client_message
 from conformance.core.device import Device
-from conformance.core.messages import Command, Status
+from conformance.core.messages import ClientMessage, Command, Status
+from conformance.core.observer import DeviceObserver, Routed
 from conformance.core.server import ServerSession
 from conformance.core.tnds import encode_document
 from conformance.core.tree import Tree
@@ -51,6 +53,41 @@ def sc(name: str) -> int:
 def cmd(action: str) -> str:
     """The wire name of the command that performs `action`."""
     return PROFILE.for_action(action).name
+
+
+def client_headers(
+    content_type: str | None,
+    *,
+    accept: str | None = PROFILE.accept.send,
+    device_id: str | None = DEVICE_ID,
+) -> dict[str, str]:
+    """The headers of a client request as a conforming client sends them; None leaves one out."""
+    names = PROFILE.headers
+    headers = {names.content_type: content_type, names.accept: accept, names.device_id: device_id}
+    return {k: v for k, v in headers.items() if v is not None}
+
+
+def post_message(
+    observer: DeviceObserver,
+    message: ClientMessage,
+    *,
+    url: str = SESSION_URL,
+    content_type: str | None = None,
+    accept: str | None = PROFILE.accept.send,
+    device_id: str | None = DEVICE_ID,
+) -> Routed:
+    """Encode `message` as the core's client does and hand it to `observer` as sent to `url`;
+    `content_type` replaces the encoded Content-Type."""
+    encoded_type, body = encode_client_message(message, PROFILE)
+    headers = client_headers(content_type or encoded_type, accept=accept, device_id=device_id)
+    return observer.client_message(url, headers, body)
+
+
+def post_bytes(
+    observer: DeviceObserver, content_type: str | None, body: bytes, *, url: str = SESSION_URL
+) -> Routed:
+    """Hand `observer` a client request with good headers and this Content-Type and body."""
+    return observer.client_message(url, client_headers(content_type), body)
 
 
 def tree_data() -> dict[str, dict[str, Any]]:

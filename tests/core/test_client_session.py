@@ -50,13 +50,12 @@ OK = PROFILE.http_ok
 HEADERS = PROFILE.headers
 
 
-def batch(*commands: Command, judged: bool = True, **kw: Any) -> tuple[tuple[Status, ...], Run]:
-    """Run one command message (then END) and return the statuses the client sent for it; unless
-    `judged` is False, the server's judge must have found nothing wrong with them."""
+def batch(*commands: Command, **kw: Any) -> tuple[tuple[Status, ...], Run]:
+    """Run one command message (then END) and return the statuses the client sent for it; the
+    server's judge must have found nothing wrong with them."""
     run = drive([commands, [END]], **kw)
     assert run.server is not None
-    if judged:
-        assert run.server.findings == [], [str(f) for f in run.server.findings]
+    assert run.server.findings == [], [str(f) for f in run.server.findings]
     assert run.done == Done(False, "ended by END", run.done.follow_ups)
     assert len(run.sends) == 2
     statuses = run.statuses(0)
@@ -146,13 +145,10 @@ def test_get_without_client_uri_stores_every_key() -> None:
 
 
 def test_get_empty_document_without_client_uri() -> None:
-    status, run = one(C(cmd("get"), DOC), content={DOC: {}}, judged=False)
+    """A19: the status URI lists every ClientURI stored, none here; the judge takes it."""
+    status, run = one(C(cmd("get"), DOC), content={DOC: {}})
     assert status == Status(sc("ok"), uri=())
     assert run.device.tree.data == tree_data()
-
-
-def test_get_empty_document_status_passes_the_judge() -> None:
-    one(C(cmd("get"), DOC), content={DOC: {}})
 
 
 @pytest.mark.parametrize(
@@ -480,8 +476,7 @@ def test_cont_moves_the_session() -> None:
 
 
 def test_cont_bad_url() -> None:
-    # judged=False: the server follows a CONT the client refused (see test_server_session).
-    status, run = one(C(cmd("cont"), "srv/dm"), judged=False)
+    status, run = one(C(cmd("cont"), "srv/dm"))
     assert status.sc == sc("bad_request")
     assert run.sends[1].url == SESSION_URL
 
@@ -539,8 +534,7 @@ def test_unknown_command() -> None:
 )
 def test_too_many_parameters(spec: Any) -> None:
     count = spec.max_params + 1
-    judged = spec.action != "cont"  # the server follows a refused CONT (see test_server_session)
-    status, run = one(C(spec.name, *["http://x.example/"] * count), judged=judged)
+    status, run = one(C(spec.name, *["http://x.example/"] * count))
     assert run.sends[1].url == SESSION_URL
     assert status.sc == sc("bad_request")
     assert status.reason == (
@@ -576,8 +570,7 @@ VALID: dict[str, Command] = {
 def test_undeclared_feature(spec: Any) -> None:
     content: Content = {DOC: {"k": {"Name": "new"}}}
     device = make_device(without=[spec.feature])
-    judged = spec.action != "cont"  # the server follows a refused CONT (see test_server_session)
-    status, run = one(VALID[spec.action], device=device, content=content, judged=judged)
+    status, run = one(VALID[spec.action], device=device, content=content)
     assert status.sc == sc("not_supported")
     assert run.fetches == run.uploads == run.browses == []
     assert run.done.follow_ups == ()
@@ -621,6 +614,24 @@ def test_bad_answer_aborts(answer: Response, after: int) -> None:
     assert len(run.sends) == after + 1
     assert run.log[-1] == "Done"
     assert "1" in run.device.tree.data[CONF]
+
+
+def test_first_accepted_only_once_the_server_answered_with_commands() -> None:
+    """The first message's alerts are delivered once the server took it (seed 5.2)."""
+    refused = ClientSession(PROFILE, make_device(), SESSION_URL)
+    assert not refused.first_accepted
+    refused.start()
+    refused.receive(BAD_ANSWERS["not-json"])
+    assert not refused.first_accepted
+    taken = ClientSession(PROFILE, make_device(), SESSION_URL)
+    taken.start()
+    taken.receive(commands_answer(C(cmd("delete"), f"{CONF}/9")))
+    assert taken.first_accepted
+    assert isinstance(taken.next_action(), Send)
+    taken.receive(BAD_ANSWERS["http-500"])
+    done = taken.next_action()
+    assert isinstance(done, Done) and done.aborted
+    assert taken.first_accepted
 
 
 def test_aborted_session_stays_done() -> None:

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from conformance.plugin.cases import load_all, packaged_cases_dir
+from conformance.engine.loader import load_all, packaged_cases_dir
+from conformance.engine.records import CaseRecord
 from conformance.report.results import read_results
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,6 +39,7 @@ class Ran:
     returncode: int
     stdout: str
     stderr: str
+    seconds: float  # wall time, start to exit
 
     def tail(self, limit: int = 4000) -> str:
         """The end of its output, for assertion messages."""
@@ -57,6 +60,7 @@ def run(
 ) -> Ran:
     """Run a command to its end in its own process group; kill the group if it overruns."""
     words = [str(a) for a in argv]
+    started = time.monotonic()
     proc = subprocess.Popen(
         words,
         cwd=cwd,
@@ -78,7 +82,7 @@ def run(
     finally:
         with _LIVE_LOCK:
             _LIVE.discard(proc)
-    return Ran(words, cwd, proc.returncode, out, err)
+    return Ran(words, cwd, proc.returncode, out, err, time.monotonic() - started)
 
 
 def kill_group(proc: subprocess.Popen[Any]) -> None:
@@ -145,12 +149,12 @@ def only_report_dir(cwd: Path) -> Path:
     return found[0]
 
 
-def name_of(record: dict[str, Any]) -> str:
+def name_of(record: CaseRecord) -> str:
     """A record's case name with its parameters, e.g. `DM20-C-DEFAULT-001[who=User]`."""
-    return record["nodeid"].split("::")[-1]
+    return record.name
 
 
-def records_in(reports: Path) -> list[dict[str, Any]]:
+def records_in(reports: Path) -> list[CaseRecord]:
     return read_results(reports)
 
 
@@ -163,8 +167,7 @@ def case_names(roots: list[Path] | None = None, role: str | None = None) -> list
     for case in cases:
         if case.path.name.startswith("_") or (role and case.role != role):
             continue
-        for suffix, _ in case.variants():
-            names.append(f"{case.id}[{suffix}]" if suffix else case.id)
+        names += case.run_names()
     return names
 
 
@@ -227,12 +230,12 @@ class CliRun:
         return plain if plain.is_dir() else only_report_dir(self.cwd)
 
     @property
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[CaseRecord]:
         return records_in(self.reports)
 
     def verdicts(self) -> dict[str, str]:
-        """Case name -> verdict."""
-        return {name_of(r): r["verdict"] for r in self.records}
+        """Case name -> verdict (its text, e.g. `NOT APPLICABLE`)."""
+        return {name_of(r): r.verdict.value for r in self.records}
 
 
 def cli_run(folder: Path, *args: str | Path) -> CliRun:

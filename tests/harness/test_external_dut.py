@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from conformance.engine.records import Verdict
 from tests.harness.helpers import (
     CLI,
     PASSING,
@@ -88,7 +89,7 @@ def test_external_client_passes_its_selection(acme_run: CliRun) -> None:
 
 @uses_acme
 def test_server_cases_are_deselected_not_run(acme_run: CliRun) -> None:
-    assert all(r["role"] == "client" for r in acme_run.records)
+    assert all(r.role == "client" for r in acme_run.records)
     assert not [name_of(r) for r in acme_run.records if "-S-" in name_of(r)]
     match = re.search(r"(\d+) deselected", acme_run.ran.stdout)
     assert match and int(match[1]) > 0, acme_run.ran.tail()
@@ -109,8 +110,8 @@ def test_a_session_command_that_does_not_exist_is_inconclusive(jobs) -> None:
     records = result.records
     assert records, result.ran.tail()
     for record in records:
-        assert record["verdict"] == "INCONCLUSIVE", (name_of(record), record["message"][:600])
-        assert "cannot start" in record["message"] and MISSING in record["message"]
+        assert record.verdict is Verdict.INCONCLUSIVE, (name_of(record), record.message[:600])
+        assert "cannot start" in record.message and MISSING in record.message
     assert "INTERNALERROR" not in result.ran.stdout + result.ran.stderr
     assert "Traceback" not in result.ran.stdout + result.ran.stderr
 

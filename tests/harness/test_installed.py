@@ -57,16 +57,14 @@ def probe_case() -> list[dict[str, object]]:
             "requires": ["GET"],
             "content": {"doc": {"any": {"Name": "installed"}}},
             "steps": [
-                {"start": "session"},
-                {"expect": "request", "first": True},
+                {"open": "session"},
                 {
                     "send": "commands",
                     "commands": [["GET", "{content_url}/doc", "{ixit.writable_moid}/7"]],
                 },
                 {"expect": "fetch", "path": "doc"},
                 {"expect": "request", "statuses": [{"code": "ok"}]},
-                {"send": "commands", "commands": [["END"]]},
-                {"expect": "end"},
+                {"close": "session"},
             ],
         }
     ]
@@ -103,13 +101,11 @@ def done(jobs) -> Installed:
 
 
 def shipped(src: Path) -> dict[str, Path]:
-    """Source file -> where the wheel must put it (relative to site-packages)."""
+    """Source file -> where the wheel must put it (relative to site-packages): every file of the
+    package (modules and data: profiles, catalog and its seeds, schemas, samples, the report's
+    CSS), and the case folder as conformance.testcases."""
     package = src / "conformance"
-    wanted = {}
-    for pattern in ("profiles/*.yaml", "catalog/requirements.yaml", "schemas/*.json"):
-        wanted.update({p: p.relative_to(src) for p in package.glob(pattern)})
-    wanted.update({p: p.relative_to(src) for p in package.glob("samples/*.yaml")})
-    wanted.update({p: p.relative_to(src) for p in package.rglob("*.py")})
+    wanted = {p: p.relative_to(src) for p in package.rglob("*") if p.is_file()}
     testcases = src / "testcases"
     for path in [*testcases.rglob("*.yaml"), testcases / "README.md", *testcases.rglob("*.py")]:
         wanted[path] = Path("conformance/testcases") / path.relative_to(testcases)
@@ -146,7 +142,7 @@ def test_a_run_from_another_folder_uses_the_installed_cases(done: Installed) -> 
     assert verdicts.get(PROBE) == "PASS", "the installed case folder was not the one collected"
     assert verdicts.get("DM20-C-GET-001") == "PASS"
     assert not {n: v for n, v in verdicts.items() if v not in PASSING}
-    assert all(r["role"] == "client" for r in suite.records)
+    assert all(r.role == "client" for r in suite.records)
     files = [Path(i["file"]) for i in report_json(suite.reports)["implementations"]]
     assert files and all(done.site in f.parents for f in files), files
     assert suite.reports.is_relative_to(suite.cwd / "reports")

@@ -14,9 +14,12 @@ from typing import Any
 import pytest
 import yaml
 
+from conformance.core import rules
 from conformance.core.client import ClientSession
-from conformance.core.judge import CLIENT_DEVICE_ID, FAIL, judge_request_headers
-from conformance.plugin.cases import packaged_cases_dir
+from conformance.core.judge import judge_request_headers
+from conformance.core.rules import Grade
+from conformance.engine.loader import packaged_cases_dir
+from conformance.engine.records import Verdict
 from conformance.profiles import load_profile
 from conformance.samples.client import factory_device
 from tests.harness.helpers import (
@@ -39,6 +42,7 @@ DEVICE_HEADER = "X-DM-Device"
 COMMAND_MEDIA = "application/vnd.dm20+json"
 DEFAULT = load_profile("dm20-draft")
 URL = "http://127.0.0.1:9/dm"
+CLIENT_DEVICE_ID = rules.CLIENT_DEVICE_ID.basis
 
 
 def write_variant(folder: Path) -> Path:
@@ -80,14 +84,14 @@ def test_the_judge_reads_the_header_names_from_the_profile(variant_path: Path) -
     under_default = judge_request_headers(sent, DEFAULT)
     name = DEFAULT.headers.device_id
     assert any(
-        f.requirement == CLIENT_DEVICE_ID and f.grade == FAIL and name in f.message
+        f.rule is rules.CLIENT_DEVICE_ID and f.grade is Grade.FAIL and name in f.message
         for f in under_default
     ), under_default
-    assert [f for f in judge_request_headers(sent, variant) if f.grade == FAIL] == []
+    assert [f for f in judge_request_headers(sent, variant) if f.grade is Grade.FAIL] == []
     # and the other way round: a default client breaks the variant's header rule
     default_sent = first_request_headers("dm20-draft")
     assert any(
-        f.requirement == CLIENT_DEVICE_ID and DEVICE_HEADER in f.message
+        f.rule is rules.CLIENT_DEVICE_ID and DEVICE_HEADER in f.message
         for f in judge_request_headers(default_sent, variant)
     )
 
@@ -203,16 +207,17 @@ def test_header_case_passes_under_the_variant_profile(name: str, jobs) -> None:
     verdicts = result.verdicts()
     assert set(verdicts) == set(HDR_CASES), result.ran.tail()
     record = next(r for r in result.records if name_of(r) == name)
-    assert record["verdict"] in PASSING - {"NOT APPLICABLE"}, record["message"][:3000]
+    assert record.verdict.value in PASSING - {"NOT APPLICABLE"}, record.message[:3000]
 
 
 @pytest.mark.uses_job("variant:default")
 def test_the_variant_client_fails_the_device_id_case_of_the_default_profile(jobs) -> None:
     result: CliRun = jobs.result("variant:default")
     assert result.ran.returncode == 1, result.ran.tail()
-    device_id_cases = [r for r in result.records if CLIENT_DEVICE_ID in r["requirements"]]
+    device_id_cases = [r for r in result.records if CLIENT_DEVICE_ID in r.requirements]
     assert device_id_cases, result.ran.tail()
     for record in device_id_cases:
-        assert record["verdict"] == "FAIL", (name_of(record), record["verdict"])
-        assert DEFAULT.headers.device_id in record["message"]
-        assert CLIENT_DEVICE_ID in record["message"]
+        assert record.verdict is Verdict.FAIL, (name_of(record), record.verdict)
+        assert CLIENT_DEVICE_ID in record.failed
+        assert DEFAULT.headers.device_id in record.message
+        assert CLIENT_DEVICE_ID in record.message

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.plugin.cases import packaged_cases_dir
+from conformance.engine.loader import packaged_cases_dir
+from conformance.engine.records import Origin, Verdict
 from tests.harness.helpers import (
     PASSING,
     CliRun,
@@ -30,14 +31,8 @@ VENDOR_CASE = {
     "role": "client",
     "requirements": ["DM20-6.3-005"],
     "steps": [
-        {"start": "session"},
-        {
-            "expect": "request",
-            "first": True,
-            "headers": {"{profile.headers.device_id}": "{ixit.device_id}"},
-        },
-        {"send": "commands", "commands": [["END"]]},
-        {"expect": "end"},
+        {"open": "session", "headers": {"{profile.headers.device_id}": "{ixit.device_id}"}},
+        {"close": "session"},
     ],
 }
 
@@ -77,7 +72,7 @@ def test_the_cases_work_files_are_in_the_run_folder(whole: CliRun) -> None:
     """Each client case that ran keeps the client's state in the run's work folder (the sample
     client runs in the package's folder: a relative {state_dir} would put it there)."""
     states = list((whole.reports / "work").rglob("state/device.json"))
-    ran = [r for r in whole.records if r["role"] == "client" and r["verdict"] == "PASS"]
+    ran = [r for r in whole.records if r.role == "client" and r.verdict is Verdict.PASS]
     assert ran and len(states) >= len(ran)
 
 
@@ -87,18 +82,19 @@ def test_one_record_per_collected_case(whole: CliRun) -> None:
     duplicates = [n for n, count in Counter(names).items() if count > 1]
     assert not duplicates, duplicates
     assert sorted(names) == sorted(whole.expected), whole.ran.tail()
-    assert {r["role"] for r in whole.records} == {"client", "server"}
+    assert {r.role for r in whole.records} == {"client", "server"}
 
 
 @suite
 def test_every_verdict_is_a_pass_or_not_applicable(whole: CliRun) -> None:
-    bad = {name_of(r): (r["verdict"], r["message"][:400]) for r in whole.records}
+    bad = {name_of(r): (r.verdict.value, r.message[:400]) for r in whole.records}
     bad = {n: v for n, v in bad.items() if v[0] not in PASSING}
     assert not bad, bad
-    assert any(r["verdict"] == "PASS" for r in whole.records)
+    assert any(r.verdict is Verdict.PASS for r in whole.records)
     for record in whole.records:
-        if record["verdict"] == "NOT APPLICABLE":
-            assert record["message"], f"{name_of(record)} is NOT APPLICABLE without a reason"
+        if record.verdict is Verdict.NOT_APPLICABLE:
+            assert record.message, f"{name_of(record)} is NOT APPLICABLE without a reason"
+        assert not record.failed, (name_of(record), record.failed)
 
 
 @suite
@@ -117,7 +113,7 @@ def test_allure_has_one_result_per_case(whole: CliRun) -> None:
     data = [json.loads(p.read_text(encoding="utf-8")) for p in results]
     assert {d["status"] for d in data} <= {"passed", "skipped"}
     ids = {label["value"] for d in data for label in d["labels"] if label["name"] == "as_id"}
-    assert ids == {r["case"] for r in whole.records}
+    assert ids == {r.case for r in whole.records}
 
 
 @pytest.mark.uses_job("suite-role-client")
@@ -126,7 +122,7 @@ def test_role_client_runs_only_client_cases(jobs) -> None:
     assert result.ran.returncode == 0, result.ran.tail()
     names = [name_of(r) for r in result.records]
     assert "DM20-C-GET-001" in names
-    assert all(r["role"] == "client" and r["nodeid"].startswith("client/") for r in result.records)
+    assert all(r.role == "client" and r.nodeid.startswith("client/") for r in result.records)
     assert not [n for n in names if n.startswith("DM20-S-")]
     assert "deselected" in result.ran.stdout  # DM20-S-GET-001 matched -k but is a server case
 
@@ -138,16 +134,20 @@ def test_cases_dir_adds_a_vendor_case_to_the_run(jobs) -> None:
     verdicts = result.verdicts()
     assert verdicts.get("DM20-C-VENDOR-001") == "PASS", result.ran.tail()
     assert verdicts.get("DM20-C-GET-001") == "PASS", "the packaged cases still run beside it"
-    vendor = next(r for r in result.records if r["case"] == "DM20-C-VENDOR-001")
-    assert vendor["requirements"] == ["DM20-6.3-005"]
-    assert "acme-cases.yaml" in vendor["nodeid"]
+    vendor = next(r for r in result.records if r.case == "DM20-C-VENDOR-001")
+    assert vendor.requirements == ["DM20-6.3-005"]
+    assert vendor.passed == ["DM20-6.3-005"]
+    assert vendor.origin is Origin.VENDOR
+    assert "acme-cases.yaml" in vendor.nodeid
 
 
 def test_a_run_without_reports_folder_leaves_no_temporary_folder(tmp_path: Path) -> None:
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     env = {**os.environ, "TMPDIR": str(temporary)}
-    argv = pytest_argv("-q", "-k", "DM20-C-GET-001", packaged_cases_dir(), rootdir=tmp_path)
+    argv = pytest_argv(
+        "-q", "-o", "dm20=true", "-k", "DM20-C-GET-001", packaged_cases_dir(), rootdir=tmp_path
+    )
     ran = run(argv, cwd=tmp_path, env=env)
     assert ran.returncode == 0, ran.tail()
     assert "1 passed" in ran.stdout

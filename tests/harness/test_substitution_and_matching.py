@@ -1,4 +1,4 @@
-"""Placeholders (plugin/substitute.py) and expectations (plugin/matching.py), unit by unit."""
+"""Placeholders (engine/substitute.py) and expectations (engine/matching.py), unit by unit."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from conformance.plugin.matching import MATCHERS, MISSING, mismatches, pick
-from conformance.plugin.substitute import SubstitutionError, flatten, placeholders, substitute
+from conformance.engine.matching import MATCHERS, MISSING, mismatches, pick
+from conformance.engine.substitute import SubstitutionError, flatten, placeholders, substitute
 
 NAMES: dict[str, Any] = {
     "server_url": "http://127.0.0.1:5000/dm",
@@ -206,6 +206,11 @@ MATCHER_CASES = [
     ({"$exact": {"a": 1}}, {"a": 1, "b": 2}, False),
     ({"$exact": [1, 2]}, [1, 2], True),
     ({"$exact": [1, 2]}, [2, 1], False),
+    ({"$in": [200, 202]}, 202, True),
+    ({"$in": [200, 202]}, 404, False),
+    ({"$in": [{"a": 1}, "x"]}, {"a": 1, "b": 2}, True),
+    ({"$in": [200]}, MISSING, False),
+    ({"$in": 200}, 200, False),
 ]
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from conformance.plugin.cases import packaged_cases_dir
+from conformance.dut import bundled_dut
+from conformance.engine.loader import packaged_cases_dir
 from conformance.report.results import read_results
-from conformance.samples import dut_file
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -34,7 +34,7 @@ def new_marker(label: str) -> str:
 def write_dut(role: str, behaviour: str, folder: Path, marker: str, extra: str = "") -> Path:
     """A DUT file that runs the hostile script of `role` with `behaviour`; features and ixit are
     the sample's, so the same cases apply; every command carries `marker`."""
-    sample = yaml.safe_load(dut_file(role).read_text(encoding="utf-8"))
+    sample = yaml.safe_load(bundled_dut(role).read_text(encoding="utf-8"))
     script = f"python '{SCRIPTS[role]}' --behaviour {behaviour} --marker {marker}{extra}"
     if role == "client":
         section = {

@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conformance.dut import bundled_dut
+from conformance.engine.records import CaseRecord, Verdict
 from conformance.report.results import read_results
-from conformance.samples import dut_file
 from tests.hostile.support import (
     REPO,
     kill_all,
@@ -40,8 +41,8 @@ SAMPLE_TIMEOUT_S = 10  # the samples' own timeout_s: they start slowly on a load
 STOP_BOUND_S = 3 * TIMEOUT_S + 15  # the case under way, its processes' stop, the reports
 
 
-def names(records: list[dict]) -> set[str]:
-    return {r["nodeid"].split("::")[-1] for r in records}
+def names(records: list[CaseRecord]) -> set[str]:
+    return {r.name for r in records}
 
 
 def junit_names(path: Path) -> set[str]:
@@ -50,7 +51,7 @@ def junit_names(path: Path) -> set[str]:
 
 def report_names(path: Path) -> set[str]:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return {c["nodeid"].split("::")[-1] for c in data["cases"]}
+    return {c["name"] for c in data["cases"]}
 
 
 def allure_results(folder: Path) -> list[dict]:
@@ -66,7 +67,7 @@ def allure_cases(folder: Path) -> Counter[str]:
     return found
 
 
-def wait_for_records(run_root: Path, proc: subprocess.Popen, count: int) -> list[dict]:
+def wait_for_records(run_root: Path, proc: subprocess.Popen, count: int) -> list[CaseRecord]:
     deadline = time.monotonic() + WAIT_FOR_RECORDS_S
     while time.monotonic() < deadline and proc.poll() is None:
         folders = [p for p in run_root.glob("*") if (p / "results").is_dir()]
@@ -81,7 +82,7 @@ class Stopped:
     """A run of the samples stopped by a signal once it had 3 records."""
 
     reports: Path
-    before: list[dict] = field(default_factory=list)  # the records when the signal went
+    before: list[CaseRecord] = field(default_factory=list)  # the records when the signal went
     code: int | None = None  # exit status, None if it did not stop within the bound
     took: float = 0.0
     left: list[tuple[int, str]] = field(default_factory=list)
@@ -141,7 +142,7 @@ def test_stopped_run_loses_nothing(role: str, sig: signal.Signals, stopped_runs)
     run = next(p for p in stopped.reports.iterdir() if p.is_dir())
     records = read_results(run)
     assert len(records) >= len(stopped.before)
-    assert all(r["verdict"] for r in records)
+    assert all(isinstance(r.verdict, Verdict) for r in records)
     recorded = names(records)
     for path in ("junit.xml", "report.json", "report.html"):
         assert (run / path).is_file(), f"no {path} after {sig.name} ({stopped.took:.1f} s)"
@@ -149,16 +150,14 @@ def test_stopped_run_loses_nothing(role: str, sig: signal.Signals, stopped_runs)
     assert recorded <= report_names(run / "report.json")
     html = (run / "report.html").read_text(encoding="utf-8")
     assert all(name.split("[")[0] in html for name in recorded)
-    # The last record may have lost its Allure result when the signal fell between the two
-    # (test_signal_between_record_and_allure_result, a known bug): the others must be there.
-    earlier = Counter(r["case"] for r in records[:-1])
-    assert not earlier - allure_cases(run / "allure-results")
+    # the signal only asks the run to stop: the case under way ends with every report of it
+    assert not Counter(r.case for r in records) - allure_cases(run / "allure-results")
 
 
 # -- a case that makes the harness's own code raise --------------------------------------------
 VENDOR_CASES = """\
 - id: DM20-C-VENDOR-001
-  title: a send with no request to answer (a case error, CaseError)
+  title: a send with no request to answer (a case error)
   role: client
   requirements: [DM20-6-002]
   steps:
@@ -166,27 +165,22 @@ VENDOR_CASES = """\
     - send: commands
       commands: [[END]]
 - id: DM20-C-VENDOR-002
-  title: a placeholder that gives a number where the runner calls str.lower (a TypeError-like crash)
+  title: a parameter that gives a number where the runner calls str.lower (a TypeError-like crash)
   role: client
   requirements: [DM20-6.3-002]
+  parametrize:
+    number: [5]
   steps:
-    - start: session
-    - expect: request
-      headers_absent: ["{ixit.number}"]
-    - send: commands
-      commands: [[END]]
-    - expect: end
+    - open: session
+      headers_absent: ["{number}"]
+    - close: session
 - id: DM20-C-VENDOR-003
   title: a plain session after the broken cases
   role: client
   requirements: [DM20-5.2-002]
   steps:
-    - start: session
-    - expect: request
-      first: true
-    - send: commands
-      commands: [[END]]
-    - expect: end
+    - open: session
+    - close: session
 """
 
 
@@ -194,8 +188,8 @@ def test_case_that_breaks_the_runner_is_error_and_the_run_goes_on(tmp_path: Path
     cases = tmp_path / "vendor"
     cases.mkdir()
     (cases / "vendor.yaml").write_text(VENDOR_CASES, encoding="utf-8")
-    sample = yaml.safe_load(dut_file("client").read_text(encoding="utf-8"))
-    sample["ixit"]["number"] = 5
+    sample = yaml.safe_load(bundled_dut("client").read_text(encoding="utf-8"))
+    sample["client"]["timeout_s"] = SAMPLE_TIMEOUT_S
     dut = tmp_path / "dut.yaml"
     dut.write_text(yaml.safe_dump(sample, sort_keys=False), encoding="utf-8")
     reports = tmp_path / "rep"
@@ -205,21 +199,22 @@ def test_case_that_breaks_the_runner_is_error_and_the_run_goes_on(tmp_path: Path
     run = run_harness(argv, tmp_path, reports, 120, str(reports))
     assert run.finished, run.output[-3000:]
     assert "INTERNALERROR" not in run.output
-    by_case = {r["case"]: r for r in run.records}
+    by_case = {r.case: r for r in run.records}
     assert sorted(by_case) == ["DM20-C-VENDOR-001", "DM20-C-VENDOR-002", "DM20-C-VENDOR-003"]
-    assert [r["case"] for r in run.records] == sorted(by_case), "the cases ran out of order"
+    assert [r.case for r in run.records] == sorted(by_case), "the cases ran out of order"
     first, second, third = (by_case[f"DM20-C-VENDOR-00{n}"] for n in (1, 2, 3))
-    assert first["verdict"] == "ERROR"
-    assert "there is no session request to answer" in first["message"]
-    assert second["verdict"] == "ERROR"
-    assert "AttributeError" in second["message"] or "TypeError" in second["message"]
-    assert third["verdict"] == "PASS", third["message"]
+    assert first.verdict is Verdict.ERROR
+    assert "there is no request to answer" in first.message
+    assert second.verdict is Verdict.ERROR and second.name == "DM20-C-VENDOR-002[number=5]"
+    assert "the harness failed: AttributeError" in second.message
+    assert third.verdict is Verdict.PASS, third.message
+    assert run.returncode == 1, run.output[-3000:]  # the ERRORs fail the run
     assert not run.leftovers, run.leftovers
 
 
 def test_every_case_variant_is_its_own_allure_test(tmp_path: Path) -> None:
     reports = tmp_path / "rep"
-    argv = pytest_argv(reports, tmp_path, keyword="DM20-S-GET-002", timeout_s=SAMPLE_TIMEOUT_S)
+    argv = pytest_argv(reports, tmp_path, keyword="DM20-S-PUT-001", timeout_s=SAMPLE_TIMEOUT_S)
     argv[-1:-1] = ["--alluredir", str(tmp_path / "allure")]
     run = run_harness(argv, tmp_path, reports, 120, str(reports))
     assert run.finished, run.output[-3000:]
@@ -243,4 +238,4 @@ def test_signal_between_record_and_allure_result(tmp_path: Path) -> None:
     assert run.finished, run.output[-3000:]
     assert run.returncode == 2, run.output[-3000:]  # interrupted
     assert len(run.records) == 2, run.output[-3000:]
-    assert not Counter(r["case"] for r in run.records) - allure_cases(tmp_path / "allure")
+    assert not Counter(r.case for r in run.records) - allure_cases(tmp_path / "allure")

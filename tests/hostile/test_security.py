@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conformance.dut import bundled_dut
+from conformance.engine.records import Verdict
 from conformance.profiles import load_profile
 from conformance.roles.reference_server import ReferenceServer
-from conformance.samples import dut_file
 from tests.hostile.support import new_marker, pytest_argv, run_harness, write_dut
 
 SAMPLE_TIMEOUT_S = 10
@@ -125,7 +126,7 @@ def scripted_run(folder: Path, commands: list[list[str]]) -> str:
     run = run_harness(argv, folder, reports, 120, marker)
     assert run.finished, run.output[-3000:]
     assert len(run.records) == 1, run.output[-3000:]
-    return run.records[0]["message"]
+    return run.records[0].message
 
 
 @pytest.fixture(scope="module")
@@ -201,14 +202,12 @@ def traversal_case(token: str, outside: Path) -> str:
         "requirements": ["DM20-6.2-004"],
         "content": {"doc": {"any": {"Name": token}}},
         "steps": [
-            {"start": "session"},
-            {"expect": "request", "first": True},
+            {"open": "session"},
             {"send": "commands", "commands": gets},
             {"expect": "request"},
             {"send": "commands", "commands": others},
             {"expect": "request"},
-            {"send": "commands", "commands": [["END"]]},
-            {"expect": "end"},
+            {"close": "session"},
         ],
     }
     return yaml.safe_dump([case], sort_keys=False)
@@ -225,7 +224,7 @@ def test_client_uri_tricks_stay_in_the_state_folder(tmp_path: Path) -> None:
     cases = tmp_path / "cases"
     cases.mkdir()
     (cases / "paths.yaml").write_text(traversal_case(token, outside), encoding="utf-8")
-    sample = yaml.safe_load(dut_file("client").read_text(encoding="utf-8"))
+    sample = yaml.safe_load(bundled_dut("client").read_text(encoding="utf-8"))
     sample["client"]["timeout_s"] = SAMPLE_TIMEOUT_S
     dut = tmp_path / "dut" / "sample.yaml"
     dut.parent.mkdir()
@@ -237,9 +236,9 @@ def test_client_uri_tricks_stay_in_the_state_folder(tmp_path: Path) -> None:
     )
     run = run_harness(argv, tmp_path, reports, 120, str(reports))
     assert run.finished, run.output[-3000:]
-    assert [r["case"] for r in run.records] == ["DM20-C-VENDOR-PATHS-001"]
+    assert [r.case for r in run.records] == ["DM20-C-VENDOR-PATHS-001"]
     record = run.records[0]
-    assert record["verdict"] in ("PASS", "FAIL"), record["message"]
+    assert record.verdict in (Verdict.PASS, Verdict.FAIL), record.message
     work = reports / "work" / "main" / "DM20-C-VENDOR-PATHS-001"
     state = work / "state"
     assert sorted(p.name for p in state.iterdir()) == ["device.json"]

@@ -8,16 +8,16 @@ import time
 from dataclasses import replace
 from typing import Any
 
-import httpx
-
 from conformance.core import client, tree
 from conformance.core.client import ClientSession, Upload
 from conformance.core.device import Device
 from conformance.core.errors import CommandFailure
 from conformance.core.messages import ClientMessage, CommandMessage
+from conformance.core.multipart import encode_multipart
 from conformance.core.tnds import encode_document
 from conformance.profiles import load_profile
-from conformance.roles.client_driver import Driver
+from conformance.samples import client as sample
+from conformance.samples.client import Http
 from tests.mutants.registry import mutant
 
 PROFILE = load_profile()
@@ -158,7 +158,7 @@ def _first_without_devinfo() -> None:
 @mutant(
     "client-devinfo-in-every-message",
     "client",
-    "DM20-6-002",
+    "P2.1",
     "repeats the device information in every status message, not only the first",
 )
 def _devinfo_in_every_message() -> None:
@@ -175,7 +175,7 @@ def _devinfo_in_every_message() -> None:
 @mutant(
     "client-skips-unknown-commands",
     "client",
-    "DM20-6-003",
+    "P1.3",
     "skips commands it does not know without a status, so a status is missing",
 )
 def _skips_unknown_commands() -> None:
@@ -191,7 +191,7 @@ def _skips_unknown_commands() -> None:
 @mutant(
     "client-stops-after-one-round",
     "client",
-    "DM20-5.2-004",
+    "DM20-6.3-001",
     "takes the answer to its first status message as the end of the session",
 )
 def _stops_after_one_round() -> None:
@@ -209,7 +209,7 @@ def _stops_after_one_round() -> None:
 @mutant(
     "client-cont-for-one-message",
     "client",
-    "DM20-6.3-001",
+    "DM20-6.2-023",
     "follows CONT for the next message only, then posts to the old session URL again",
 )
 def _cont_for_one_message() -> None:
@@ -267,14 +267,14 @@ def _device_id_changes() -> None:
     "retrieves a GET's content with HTTP POST instead of HTTP GET",
 )
 def _get_fetches_with_post() -> None:
-    original = Driver.call
+    original = Http.call
 
-    def call(self: Driver, method: str, url: str, headers: Any = None, body: bytes = b"") -> Any:
+    def call(self: Http, method: str, url: str, headers: Any = None, body: bytes = b"") -> Any:
         if method == "GET" and headers is None:
             method = "POST"
         return original(self, method, url, headers, body)
 
-    Driver.call = call
+    Http.call = call
 
 
 @mutant(
@@ -509,8 +509,8 @@ def _show_without_browser() -> None:
 def _show_does_not_pause() -> None:
     def browse(url: str) -> None:
         time.sleep(0.5)
-        with httpx.Client(timeout=5.0) as http:
-            http.get(url, headers={NAMES.accept: PROFILE.media.web})
+        with Http(PROFILE, None) as http:
+            http.call("GET", url, {NAMES.accept: PROFILE.media.web})
 
     def show(self: ClientSession, checked: Any, batch: Any) -> Any:
         threading.Thread(target=browse, args=(checked.server_uri(),)).start()
@@ -527,25 +527,25 @@ def _show_does_not_pause() -> None:
     "the SHOW browser sends X-OMADMDevID, identifying the DM client to the web server",
 )
 def _browser_sends_device_id() -> None:
-    original_until, original_call = Driver.until_send, Driver.call
+    original_session, original_call = Http.session, Http.call
 
-    def until_send(self: Driver, session: ClientSession) -> Any:
-        self.device_id = session.device.device_id
-        return original_until(self, session)
+    def session(self: Http, dm_session: ClientSession) -> Any:
+        self.device_id = dm_session.device.device_id
+        return original_session(self, dm_session)
 
-    def call(self: Driver, method: str, url: str, headers: Any = None, body: bytes = b"") -> Any:
+    def call(self: Http, method: str, url: str, headers: Any = None, body: bytes = b"") -> Any:
         if headers and headers.get(NAMES.accept) == PROFILE.media.web:
             headers = {**headers, NAMES.device_id: self.device_id}
         return original_call(self, method, url, headers, body)
 
-    Driver.until_send = until_send
-    Driver.call = call
+    Http.session = session
+    Http.call = call
 
 
 @mutant(
     "client-default-keeps-first",
     "client",
-    "DM20-6.2-020",
+    "A21",
     "a second DEFAULT for the same MOID does not replace the first ServerURL",
 )
 def _default_keeps_first() -> None:
@@ -565,6 +565,195 @@ def _default_keeps_first() -> None:
     "opens the configuration session at ServerURL without ?InitiatedBy=",
 )
 def _default_no_initiated_by() -> None:
-    from conformance.samples import client as sample
-
     sample.add_query = lambda url, name, value: url
+
+
+@mutant(
+    "client-status-to-other-url",
+    "client",
+    "DM20-6.3-001",
+    "POSTs its status messages to the session URL with /status added, with no CONT asking it to",
+)
+def _status_to_other_url() -> None:
+    original = ClientSession._send
+
+    def send(self: ClientSession, message: ClientMessage) -> Any:
+        action = original(self, message)
+        if message.statuses:
+            action = replace(action, url=action.url.rstrip("/") + "/status")
+        return action
+
+    ClientSession._send = send
+
+
+@mutant(
+    "client-multipart-always",
+    "client",
+    "A8",
+    "sends every status message as multipart/mixed, also when no INCLUDE succeeded",
+)
+def _multipart_always() -> None:
+    original = client.encode_client_message
+
+    def encode(message: ClientMessage, profile: Any) -> tuple[str, bytes]:
+        if message.statuses and not message.includes:
+            status_type, body = original(message, profile)
+            return encode_multipart(profile.media.multipart, [(status_type, body)])
+        return original(message, profile)
+
+    client.encode_client_message = encode
+
+
+@mutant(
+    "client-include-parts-as-json",
+    "client",
+    "A8",
+    "labels the INCLUDE parts of a multipart status message application/json",
+)
+def _include_parts_as_json() -> None:
+    original = client.encode_client_message
+
+    def encode(message: ClientMessage, profile: Any) -> tuple[str, bytes]:
+        if not message.includes:
+            return original(message, profile)
+        head = original(replace(message, includes=()), profile)
+        parts = [head] + [("application/json", encode_document(d)) for d in message.includes]
+        return encode_multipart(profile.media.multipart, parts)
+
+    client.encode_client_message = encode
+
+
+@mutant(
+    "client-get-status-without-uri",
+    "client",
+    "DM20-6.2-005",
+    "reports a GET that succeeded without the URI where it stored",
+)
+def _get_status_without_uri() -> None:
+    original = ClientSession._do_get
+
+    def get(self: ClientSession, checked: Any, batch: Any) -> Any:
+        status = yield from original(self, checked, batch)
+        return replace(status, uri=None)
+
+    ClientSession._do_get = get
+
+
+@mutant(
+    "client-devinfo-without-devid",
+    "client",
+    "A17",
+    "sends DevInfo without DevID",
+)
+def _devinfo_without_devid() -> None:
+    original = ClientSession.__init__
+
+    def init(self: ClientSession, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        devinfo = {k: v for k, v in (self.first_message.devinfo or {}).items()}
+        devinfo.pop(PROFILE.keys.devid, None)
+        self.first_message = replace(self.first_message, devinfo=devinfo)
+
+    ClientSession.__init__ = init
+
+
+@mutant(
+    "client-delete-accepted",
+    "client",
+    "A5",
+    "answers every DELETE that would succeed with 202 accepted, a status the DELETE row lacks",
+)
+def _delete_accepted() -> None:
+    original = ClientSession._do_delete
+
+    def delete(self: ClientSession, checked: Any, batch: Any) -> Any:
+        status = yield from original(self, checked, batch)
+        return replace(status, sc=PROFILE.status.accepted)
+
+    ClientSession._do_delete = delete
+
+
+@mutant(
+    "client-unknown-command-400",
+    "client",
+    "A18",
+    "answers an unknown command with 400 (malformed) instead of 501",
+)
+def _unknown_command_400() -> None:
+    original = client.check_command
+
+    def check(command: Any, profile: Any, where: str = "command") -> Any:
+        try:
+            return original(command, profile, where)
+        except CommandFailure as exc:
+            if exc.status == "unknown_command":
+                raise CommandFailure("bad_request", exc.reason) from None
+            raise
+
+    client.check_command = check
+
+
+@mutant(
+    "client-statuses-after-refused-answer",
+    "client",
+    "A1",
+    "takes an answer with the wrong Content-Type as a command message and goes on",
+)
+def _statuses_after_refused_answer() -> None:
+    def decode(self: ClientSession, response: Any) -> CommandMessage:
+        return client.decode_commands(response.body, self.profile)
+
+    ClientSession._decode_answer = decode
+
+
+@mutant(
+    "client-forgets-undelivered-alerts",
+    "client",
+    "DM20-5.2-003",
+    "drops a Generic Alert that no server took instead of reporting it in the next session",
+)
+def _forgets_undelivered_alerts() -> None:
+    original = sample.run
+
+    def run(profile: Any, device: Device, url: str, ca_file: Any = None) -> bool:
+        ok = original(profile, device, url, ca_file)
+        device.undelivered = []
+        return ok
+
+    sample.run = run
+
+
+@mutant(
+    "client-alert-result-text",
+    "client",
+    "DM20-6.2-014",
+    'reports the EXEC result in its Generic Alert as text ("200"), not an integer (A10)',
+)
+def _alert_result_text() -> None:
+    original = ClientSession._do_exec
+
+    def exec_(self: ClientSession, checked: Any, batch: Any) -> Any:
+        status = yield from original(self, checked, batch)
+        self.follow_ups = [
+            replace(f, alert=replace(f.alert, data={PROFILE.keys.result: str(PROFILE.status.ok)}))
+            for f in self.follow_ups
+        ]
+        return status
+
+    ClientSession._do_exec = exec_
+
+
+@mutant(
+    "client-session-by-put",
+    "client",
+    "P1.1",
+    "opens its sessions with HTTP PUT instead of POST",
+)
+def _session_by_put() -> None:
+    original = Http.call
+
+    def call(self: Http, method: str, url: str, headers: Any = None, body: bytes = b"") -> Any:
+        is_dm = headers is not None and NAMES.device_id in headers
+        return original(self, "PUT" if method == "POST" and is_dm else method, url, headers, body)
+
+    Http.call = call

@@ -1,4 +1,4 @@
-"""Faulty variants of the sample server, one broken requirement each."""
+"""Faulty variants of the sample server, one broken requirement or assumption each."""
 
 from __future__ import annotations
 
@@ -6,11 +6,36 @@ from typing import Any
 
 from conformance.core import server
 from conformance.core.messages import Command
-from conformance.core.server import ServerSession
+from conformance.core.server import Batches, DeviceSessions
+from conformance.core.wire import dump_json
 from conformance.profiles import load_profile
 from tests.mutants.registry import mutant
 
 PROFILE = load_profile()
+END = Command(PROFILE.for_action("end").name)
+
+
+def _rewrite_replies(change: Any) -> None:
+    """Pass every answer to a message the server took through `change(sessions, reply)`."""
+    original = DeviceSessions.receive
+
+    def receive(self: DeviceSessions, url: str, headers: Any, body: bytes) -> server.Reply:
+        reply = original(self, url, headers, body)
+        if reply.status == PROFILE.http_ok:
+            return change(self, reply)
+        return reply
+
+    DeviceSessions.receive = receive
+
+
+def _rewrite_batches(change: Any) -> None:
+    """Pass every batch the server sends through `change` (the session judges what it sent)."""
+    original = DeviceSessions.next_batch
+
+    def next_batch(self: DeviceSessions, batches: Batches) -> tuple[Command, ...]:
+        return tuple(change(original(self, batches)))
+
+    DeviceSessions.next_batch = next_batch
 
 
 @mutant(
@@ -20,15 +45,11 @@ PROFILE = load_profile()
     "answers with Content-Type application/json",
 )
 def _json_content_type() -> None:
-    original = ServerSession.receive
-
-    def receive(self: ServerSession, url: str, headers: Any, body: bytes) -> server.Reply:
-        reply = original(self, url, headers, body)
-        if reply.status == PROFILE.http_ok:
-            reply.headers[PROFILE.headers.content_type] = "application/json"
+    def change(sessions: DeviceSessions, reply: server.Reply) -> server.Reply:
+        reply.headers[PROFILE.headers.content_type] = "application/json"
         return reply
 
-    ServerSession.receive = receive
+    _rewrite_replies(change)
 
 
 @mutant(
@@ -40,79 +61,62 @@ def _json_content_type() -> None:
 def _never_ends() -> None:
     include = PROFILE.for_action("include").name
 
-    def next_batch(self: ServerSession) -> tuple[Command, ...]:
-        if self._batches:
-            return self._batches.pop(0)
+    def next_batch(self: DeviceSessions, batches: Batches) -> tuple[Command, ...]:
+        if batches:
+            return batches.pop(0)
         return (Command(include, ("urn:oma:mo:oma-dm-devinfo:1.0/0",)),)
 
-    ServerSession._next_batch = next_batch
-
-
-def _rewrite_batches(change: Any) -> None:
-    """Pass every batch the server sends through `change` (the session judges what it sent)."""
-    original = ServerSession._next_batch
-
-    def next_batch(self: ServerSession) -> tuple[Command, ...]:
-        return tuple(change(original(self)))
-
-    ServerSession._next_batch = next_batch
+    DeviceSessions.next_batch = next_batch
 
 
 @mutant(
     "server-status-answered-500",
     "server",
-    "DM20-6.2-002",
+    "P1.2",
     "answers every status message with HTTP 500 (the commands still in the body)",
 )
 def _status_answered_500() -> None:
-    original = ServerSession.receive
-
-    def receive(self: ServerSession, url: str, headers: Any, body: bytes) -> server.Reply:
-        reply = original(self, url, headers, body)
-        if len(self.exchanges) > 1 and reply.status == PROFILE.http_ok:
+    def change(sessions: DeviceSessions, reply: server.Reply) -> server.Reply:
+        if len(sessions.exchanges) > 1:
             return server.Reply(500, reply.headers, reply.body)
         return reply
 
-    ServerSession.receive = receive
+    _rewrite_replies(change)
 
 
 @mutant(
-    "server-refuses-cont-url",
+    "server-forgets-session-after-cont",
     "server",
-    "DM20-6.2-002",
-    "does not serve the URL its CONT named: the statuses there get HTTP 404 text/plain",
+    "DM20-5.2-004",
+    "takes the message after its CONT for a new session and ends it, dropping the queue",
 )
-def _refuses_cont_url() -> None:
-    original = ServerSession.receive
+def _forgets_session_after_cont() -> None:
+    cont = PROFILE.for_action("cont").name
+    original = DeviceSessions.next_batch
 
-    def receive(self: ServerSession, url: str, headers: Any, body: bytes) -> server.Reply:
-        if self.exchanges and url != self.url:
-            return server.Reply(
-                404, {PROFILE.headers.content_type: PROFILE.media.text}, b"no such session"
-            )
-        return original(self, url, headers, body)
+    def next_batch(self: DeviceSessions, batches: Batches) -> tuple[Command, ...]:
+        if getattr(self, "_after_cont", False):
+            batches.clear()
+            return (END,)
+        batch = original(self, batches)
+        self._after_cont = any(c.name == cont for c in batch)
+        return batch
 
-    ServerSession.receive = receive
+    DeviceSessions.next_batch = next_batch
 
 
-@mutant(
-    "server-end-first",
-    "server",
-    "DM20-6.2-003",
-    "puts END first in its last message instead of last",
-)
+@mutant("server-end-first", "server", "A2", "puts END first in its last message, not last")
 def _end_first() -> None:
-    end = Command(PROFILE.for_action("end").name)
     _rewrite_batches(
-        lambda batch: (end, *(c for c in batch if c != end)) if end in batch else batch
+        lambda batch: (END, *(c for c in batch if c != END)) if END in batch else batch
     )
 
 
 @mutant(
     "server-drops-last-parameter",
     "server",
-    "DM20-6.2-003",
-    "drops the last parameter of every command that has more than one",
+    "DM20-6.2-026",
+    "drops the last parameter of every command that has more than one (a PUT keeps no ClientURI)",
 )
 def _drops_last_parameter() -> None:
     _rewrite_batches(
@@ -125,7 +129,7 @@ def _drops_last_parameter() -> None:
 @mutant(
     "server-lowercase-names",
     "server",
-    "DM20-6.2-003",
+    "A18",
     "sends command names in lower case (get, delete, end)",
 )
 def _lowercase_names() -> None:
@@ -139,10 +143,71 @@ def _lowercase_names() -> None:
     "sends END with its first batch and drops the commands still queued",
 )
 def _stops_after_first_batch() -> None:
-    original = ServerSession._next_batch
+    original = DeviceSessions.next_batch
 
-    def next_batch(self: ServerSession) -> tuple[Command, ...]:
-        self._batches = self._batches[:1]
-        return original(self)
+    def next_batch(self: DeviceSessions, batches: Batches) -> tuple[Command, ...]:
+        del batches[1:]
+        return original(self, batches)
 
-    ServerSession._next_batch = next_batch
+    DeviceSessions.next_batch = next_batch
+
+
+@mutant(
+    "server-reverses-queue",
+    "server",
+    "A15",
+    "sends the batches queued for a device last first",
+)
+def _reverses_queue() -> None:
+    original = DeviceSessions._script
+
+    def script(self: DeviceSessions, session: Any) -> Batches:
+        batches = original(self, session)
+        if not getattr(self, "_reversed", False):
+            batches.reverse()
+            self._reversed = True
+        return batches
+
+    DeviceSessions._script = script
+
+
+@mutant(
+    "server-mangles-client-uris",
+    "server",
+    "A20",
+    "cuts the instance off every ClientURI it sends (urn:…:1.0/1 becomes urn:…:1.0)",
+)
+def _mangles_client_uris() -> None:
+    def mangle(value: str) -> str:
+        return value.split("/")[0] if value.startswith("urn:") else value
+
+    _rewrite_batches(lambda batch: [Command(c.name, tuple(map(mangle, c.params))) for c in batch])
+
+
+@mutant(
+    "server-not-json",
+    "server",
+    "DM20-6-004",
+    "answers status messages with a body that is no command message (plain text)",
+)
+def _not_json() -> None:
+    def change(sessions: DeviceSessions, reply: server.Reply) -> server.Reply:
+        if len(sessions.exchanges) > 1:
+            return server.Reply(reply.status, reply.headers, b"OK, more later")
+        return reply
+
+    _rewrite_replies(change)
+
+
+@mutant(
+    "server-end-as-string",
+    "server",
+    "P3.1",
+    'writes END as the string "END" instead of the array ["END"]',
+)
+def _end_as_string() -> None:
+    def encode(message: Any, profile: Any) -> bytes:
+        commands = [c.name if c == END else c.as_list() for c in message.commands]
+        return dump_json({profile.keys.commands: commands})
+
+    server.encode_commands = encode

@@ -18,5 +18,5 @@ def test_testplan_selects_by_case_id(tmp_path: Path) -> None:
     run = run_suite(
         tmp_path / "run", selection="GET or SESSION", env={"ALLURE_TESTPLAN_PATH": str(plan)}
     )
-    names = sorted(r["nodeid"].split("::")[-1] for r in run.records)
+    names = sorted(r.name for r in run.records)
     assert names == ["DM20-C-GET-001", "DM20-S-SESSION-001"], run.output

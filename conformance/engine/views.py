@@ -3,11 +3,12 @@ profile's wire names turned into the case format's names (`statuses[0].code`, `a
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from conformance.core.errors import ProtocolError
 from conformance.core.messages import Alert, ClientMessage, Status
-from conformance.core.wire import parse_json
+from conformance.core.wire import parse_json, parse_media_type
 from conformance.profiles import Profile
 from conformance.roles.exchange import HttpExchange
 
@@ -59,15 +60,20 @@ def request_view(
     return view
 
 
+MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
+
+
 def headers_view(headers: dict[str, str], expected: dict[str, Any]) -> dict[str, Any]:
-    """The received headers under the names the case used (header names ignore case), with a
-    media type's parameters dropped where the case wrote none."""
+    """The received headers under the names the case used (header names ignore case, A16). Where
+    the case expects a bare media type, the received value counts by its type/subtype, whatever
+    its case and parameters (A16)."""
     lowered = {k.lower(): v for k, v in headers.items()}
     out: dict[str, Any] = {}
     for name, want in expected.items():
         if name.lower() in lowered:
             value = lowered[name.lower()]
-            if isinstance(want, str) and ";" not in want and ";" in value:
-                value = value.split(";", 1)[0].strip()
+            media = isinstance(want, str) and MEDIA_TYPE.match(want)
+            if media and parse_media_type(value)[0] == want.lower():
+                value = want
             out[name] = value
     return out

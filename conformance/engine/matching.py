@@ -1,8 +1,9 @@
 """Matching what arrived against what a case expects, Tavern-style: mappings match partially
 (keys the case names must match, others may be there), lists match item by item, scalars match
 equal. A mapping with one `$` key is a matcher: `{$regex: "^IMEI:"}`, `{$any: true}`,
-`{$absent: true}`, `{$contains: "x"}`, `{$type: string}`, `{$len: 3}`, `{$exact: {...}}`.
-Every mismatch names its place, so a failure says where it parted."""
+`{$absent: true}`, `{$contains: "x"}`, `{$type: string}`, `{$len: 3}`, `{$exact: {...}}`, and
+`{$in: [a, b]}` for a place where the draft allows several values (200 or 202, A10). Every
+mismatch names its place, so a failure says where it parted."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 from typing import Any
 
 MISSING = object()
-TYPES = {
+TYPES: dict[str, type | tuple[type, ...]] = {
     "string": str,
     "number": (int, float),
     "integer": int,
@@ -80,8 +81,8 @@ def _apply(name: str, value: Any, actual: Any, place: str) -> list[str]:
     if actual is MISSING:
         return [f"{place}: missing"]
     if name == "$regex":
-        ok = isinstance(actual, str) and re.search(value, actual)
-        return [] if ok else [f"{place}: {_show(actual)} does not match /{value}/"]
+        found = isinstance(actual, str) and re.search(value, actual) is not None
+        return [] if found else [f"{place}: {_show(actual)} does not match /{value}/"]
     if name == "$contains":
         if isinstance(actual, str) and isinstance(value, str):
             return (
@@ -96,13 +97,19 @@ def _apply(name: str, value: Any, actual: Any, place: str) -> list[str]:
     if name == "$type":
         if value not in TYPES:
             return [f"{place}: unknown $type {value!r} ({', '.join(TYPES)})"]
-        ok = isinstance(actual, TYPES[value]) and not (
+        typed = isinstance(actual, TYPES[value]) and not (
             value != "boolean" and isinstance(actual, bool)
         )
-        return [] if ok else [f"{place}: expected a {value}, got {_show(actual)}"]
+        return [] if typed else [f"{place}: expected a {value}, got {_show(actual)}"]
     if name == "$len":
-        ok = hasattr(actual, "__len__") and len(actual) == value
-        return [] if ok else [f"{place}: expected length {value}, got {_show(actual)}"]
+        sized = hasattr(actual, "__len__") and len(actual) == value
+        return [] if sized else [f"{place}: expected length {value}, got {_show(actual)}"]
+    if name == "$in":
+        if not isinstance(value, list):
+            return [f"{place}: $in takes a list of the values allowed"]
+        if any(not mismatches(option, actual) for option in value):
+            return []
+        return [f"{place}: {_show(actual)} is none of {_show(value)}"]
     if name == "$exact":
         if exactly(value, actual):
             return []
@@ -124,10 +131,10 @@ def exactly(expected: Any, actual: Any) -> bool:
         )
     if isinstance(expected, list):
         return len(expected) == len(actual) and all(map(exactly, expected, actual))
-    return expected == actual
+    return bool(expected == actual)
 
 
-MATCHERS = frozenset({"$any", "$absent", "$regex", "$contains", "$type", "$len", "$exact"})
+MATCHERS = frozenset({"$any", "$absent", "$regex", "$contains", "$type", "$len", "$exact", "$in"})
 
 
 def pick(value: Any, path: str) -> Any:

@@ -1,5 +1,6 @@
-"""Placeholders in test cases: `{ixit.writable_moid}`, `{server_url}`, `{status.not_found}`,
-saved values. A lookup in a table of values, never an evaluation: there is no attribute access,
+"""Placeholders in test cases: `{ixit.writable_moid}` (the DUT file), `{device.exec_uri}` (the
+simulated device of server-role cases), `{server_url}`, `{status.not_found}`, saved values. A
+lookup in a table of values, never an evaluation: there is no attribute access,
 indexing or formatting, so a case cannot run code. `{{` and `}}` stand for literal braces."""
 
 from __future__ import annotations
