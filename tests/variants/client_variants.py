@@ -266,6 +266,71 @@ def _devinfo_devid_only() -> None:
 
 
 @variant(
+    "client-devinfo-extra-members",
+    "client",
+    "A17",
+    "adds members of its own to DevInfo (FwV, Lang)",
+)
+def _devinfo_extra_members() -> None:
+    original = ClientSession.__init__
+
+    def init(self: ClientSession, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        devinfo = {**(self.first_message.devinfo or {}), "FwV": "1.2.3", "Lang": "sv"}
+        self.first_message = replace(self.first_message, devinfo=devinfo)
+
+    ClientSession.__init__ = init
+
+
+@variant(
+    "client-first-message-mo-data",
+    "client",
+    "DM20-6-002",
+    "sends management object data and meta data (MO, MOMeta) in every first message",
+)
+def _first_message_mo_data() -> None:
+    original = ClientSession.__init__
+    moid = "urn:oma:mo:oma-dm-devinfo:1.0"
+
+    def init(self: ClientSession, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        devinfo = dict(self.first_message.devinfo or {KEYS.devid: self.device.device_id})
+        meta = {"MOID": moid, "Instances": ["0"], "DDF": "http://ddf.example/devinfo.xml"}
+        self.first_message = replace(self.first_message, mo={f"{moid}/0": devinfo}, mometa=(meta,))
+
+    ClientSession.__init__ = init
+
+
+@variant(
+    "client-fetch-with-dm-headers",
+    "client",
+    "A16",
+    "asks for GET content with Accept: application/tnds20 and its X-OMADMDevID",
+)
+def _fetch_with_dm_headers() -> None:
+    session_of, call = Http.session, Http.call
+    device: list[str] = []  # the device of the session being driven
+
+    def session(self: Http, dm_session: ClientSession) -> Any:
+        device[:] = [dm_session.device.device_id]
+        return session_of(self, dm_session)
+
+    def call_(
+        self: Http,
+        method: str,
+        url: str,
+        headers: Any = None,
+        body: bytes = b"",
+        chunked: bool = False,
+    ) -> Any:
+        if method == "GET" and not headers:  # a GET command's content, not the browser's page
+            headers = {NAMES.accept: PROFILE.media.tnds, NAMES.device_id: device[0]}
+        return call(self, method, url, headers, body, chunked)
+
+    Http.session, Http.call = session, call_
+
+
+@variant(
     "client-alert-extra-members",
     "client",
     "A17",
