@@ -26,6 +26,7 @@ from conformance.explore.model import (
     DEFAULT_REPLACED,
     INITIATED_BY,
     World,
+    supported,
     tree_from_document,
 )
 from conformance.explore.search import Exchanges, Outcome, canonical
@@ -185,7 +186,8 @@ class ClientExplorer:
         the client gives the whole tree only when asked for its levels). Without INCLUDE, or when
         the client's answer cannot be read, the model knows only the ixit facts."""
         tree = None
-        if self.dut.declares("INCLUDE"):
+        include = self.profile.for_action("include")
+        if supported(include, self.dut.features):
             star = str(self.profile.client_uri.wildcard)
             query = self.profile.client_uri.levels_query
             data = {
@@ -193,14 +195,14 @@ class ClientExplorer:
                 "title": "exploration: the client's tree, as INCLUDE * shows it",
                 "role": "client",
                 "requirements": ["DM20-6.2-015"],
-                "requires": ["INCLUDE"],
+                "requires": [include.feature] if include.feature else [],
                 "steps": [
                     {"open": "session"},
                     {
                         "send": "commands",
                         "commands": [
-                            ["INCLUDE", f"{star}?{query}={DISCOVERY_LEVELS}"],
-                            ["INCLUDE", star],
+                            [include.name, f"{star}?{query}={DISCOVERY_LEVELS}"],
+                            [include.name, star],
                         ],
                     },
                     {"expect": "request"},

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from conformance.core.tree import prune
 from conformance.core.uri import parse_client_uri
 from conformance.dut import DutFile
 from conformance.engine.matching import exactly
-from conformance.profiles import Profile
+from conformance.profiles import CommandSpec, Profile
 
 
 class Mark:
@@ -130,6 +130,12 @@ def dedupe(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
+def supported(spec: CommandSpec, features: Collection[str]) -> bool:
+    """Whether a DUT that declares `features` takes the command `spec` (A6: a command gated by
+    no feature, END, needs no declaration)."""
+    return spec.feature is None or spec.feature in features
+
+
 @dataclass(frozen=True)
 class Uri:
     """A ClientURI the model reasons about: a path (None for `*`) and its Levels."""
@@ -210,9 +216,10 @@ class Expected:
     feature: str | None = None
     if_code: dict[int, tuple[str, ...]] = field(default_factory=dict)  # code -> what it breaks
 
-    @property
-    def include_may_succeed(self) -> bool:
-        return self.command[0] == "INCLUDE" and 200 in self.codes
+    def include_may_succeed(self, profile: Profile) -> bool:
+        """Whether this is an INCLUDE whose status may be a success (its data goes with it)."""
+        include = profile.for_action("include").name
+        return self.command[0] == include and profile.status.ok in self.codes
 
     @property
     def bases(self) -> tuple[str, ...]:
@@ -287,6 +294,10 @@ class World:
 
     def declares(self, feature: str) -> bool:
         return feature in self.features
+
+    def supports(self, action: str) -> bool:
+        """Whether the client takes the command that performs `action` (its feature declared)."""
+        return supported(self.profile.for_action(action), self.features)
 
 
 def tree_from_document(document: dict[str, Any], separator: str = "/") -> dict[str, Any]:
@@ -619,20 +630,22 @@ class Model:
             if uri.path is not None:
                 self.recent = [uri.path, *[p for p in self.recent if p != uri.path]][:6]
         refused = {self.code("bad_request"): (INCLUDE_SYNTAX, *self.content_bases(uris))}
+        spec = self.profile.for_action("include")
         return Expected(
-            ["INCLUDE", *(self.uri_text(u) for u in uris)],
+            [spec.name, *(self.uri_text(u) for u in uris)],
             frozenset(codes),
             self._status_bases(codes, [INCLUDE, *syntax], failing, there),
             part=part,
             part_basis=part_basis,
             part_plan=part_plan,
-            feature="INCLUDE",
+            feature=spec.feature,
             if_code=refused if syntax else {},
         )
 
-    def upload(self, method: str, uris: list[Uri], path: str, refused: bool) -> Expected:
-        """PUT or POST of `uris` to the content URL `path`; `refused`: the upload is answered
-        with HTTP 500 (the command fails, A5)."""
+    def upload(self, action: str, uris: list[Uri], path: str, refused: bool) -> Expected:
+        """PUT or POST (`action`: put or post) of `uris` to the content URL `path`; `refused`:
+        the upload is answered with HTTP 500 (the command fails, A5)."""
+        spec = self.profile.for_action(action)
         certain, possible, document, failing, there = self._targets(uris)
         codes = certain | possible if certain else {self.ok} | possible
         upload = None
@@ -643,7 +656,7 @@ class Model:
             )
             upload = Upload(
                 path,
-                method,
+                spec.action.upper(),  # the HTTP method of the upload, as the core derives it
                 None if document is None else {"$exact": document_value(document)},
                 (UPLOAD,),
                 body_basis,
@@ -655,25 +668,26 @@ class Model:
             bases = (CODES,)
         shaped = any(u.star or u.levels is not None for u in uris)  # a 400 refuses * or Levels
         return Expected(
-            [method, "{content_url}/" + path, *(self.uri_text(u) for u in uris)],
+            [spec.name, "{content_url}/" + path, *(self.uri_text(u) for u in uris)],
             frozenset(codes),
             bases,
             upload=upload,
-            feature=method,
+            feature=spec.feature,
             if_code={self.code("bad_request"): self.content_bases(uris)} if shaped else {},
         )
 
     def delete(self, path: Path) -> Expected:
-        command = ["DELETE", self.key(path)]
+        spec = self.profile.for_action("delete")
+        command = [spec.name, self.key(path)]
         history = self.history_of(path)
         if self.private(path):
             return Expected(
-                command, frozenset({self.code("forbidden")}), (CODES,), feature="DELETE"
+                command, frozenset({self.code("forbidden")}), (CODES,), feature=spec.feature
             )
         if self.world.permanent is not None and overlaps(path, self.world.permanent):
             # only the permanent node itself is sent: what a node inside it gets is the device's
             return Expected(
-                command, frozenset({self.code("not_allowed")}), (PERMANENT,), feature="DELETE"
+                command, frozenset({self.code("not_allowed")}), (PERMANENT,), feature=spec.feature
             )
         there = self.exists(path)
         codes = {
@@ -690,19 +704,20 @@ class Model:
             bases = history or (CODES,)
         else:
             bases = dedupe([DELETE, *history, *([CODES] if there is None else [])])
-        return Expected(command, frozenset(codes), bases, feature="DELETE")
+        return Expected(command, frozenset(codes), bases, feature=spec.feature)
 
     def get_into(self, doc: str, kind: str, value: Any, target: Path) -> Expected:
         """GET `{content_url}/doc` with ClientURI `target`; `kind` is what the content is:
         `one` (a tnds20 document of one entry), `media` (one entry served as another media type,
         A13), `multi` (a tnds20 document of two entries, A19), `bad` (no tnds20 document)."""
-        command = ["GET", "{content_url}/" + doc, self.key(target)]
+        spec = self.profile.for_action("get")
+        command = [spec.name, "{content_url}/" + doc, self.key(target)]
         history = self.history_of(target)
         refusable = kind != "one"  # content the client may refuse before it looks at the target
         failed = {self.code("failed")} if refusable else set()
         if self.private(target):
             codes = {self.code("forbidden")} | failed
-            return Expected(command, frozenset(codes), (CODES,), feature="GET")
+            return Expected(command, frozenset(codes), (CODES,), feature=spec.feature)
         parent = self.exists(target[:-1]) if len(target) > 2 else True
         if parent is not True:
             codes = {self.code("not_found")} | failed
@@ -713,11 +728,15 @@ class Model:
                 command,
                 frozenset(codes),
                 self.history_of(target[:-1]) or (CODES,),
-                feature="GET",
+                feature=spec.feature,
             )
         if kind == "bad":
             return Expected(
-                command, frozenset({self.code("failed")}), (MEDIA,), fetch=doc, feature="GET"
+                command,
+                frozenset({self.code("failed")}),
+                (MEDIA,),
+                fetch=doc,
+                feature=spec.feature,
             )
         if kind == "one":
             self._set(target, value, (GET_STORE,))
@@ -728,7 +747,7 @@ class Model:
                 uri=[self.key(target)],
                 uri_basis=(STATUS_URI,),
                 fetch=doc,
-                feature="GET",
+                feature=spec.feature,
             )
         # stored or refused, both conformant: the node is unknown from here on
         there = self.exists(target)
@@ -739,7 +758,7 @@ class Model:
             frozenset({self.ok, self.code("failed")}),
             dedupe([basis, *history]),
             fetch=doc,
-            feature="GET",
+            feature=spec.feature,
         )
 
     def get_keys(self, doc: str, entries: list[tuple[Path, Any]]) -> Expected:
@@ -748,14 +767,15 @@ class Model:
         for path, value in entries:
             self._set(path, value, (GET_KEYS,))
         orders = [list(p) for p in itertools.permutations(keys)]
+        spec = self.profile.for_action("get")
         return Expected(
-            ["GET", "{content_url}/" + doc],
+            [spec.name, "{content_url}/" + doc],
             frozenset({self.ok}),
             (GET_KEYS,),
             uri=orders[0] if len(orders) == 1 else {"$in": orders},
             uri_basis=(STATUS_URI,),
             fetch=doc,
-            feature="GET",
+            feature=spec.feature,
         )
 
     def get_new(self, doc: str, value: Any) -> Expected:
@@ -768,62 +788,71 @@ class Model:
         pattern = f"^{re.escape(moid)}{sep}[^{sep}?]+$"
         self._set((moid, NEW + name), value, (GET_KEYS,))
         self.pending.add(NEW + name)
+        spec = self.profile.for_action("get")
         return Expected(
-            ["GET", "{content_url}/" + doc],
+            [spec.name, "{content_url}/" + doc],
             frozenset({self.ok}),
             (GET_KEYS,),
             uri=[{"$regex": lit(pattern)}],
             uri_basis=(STATUS_URI,),
             fetch=doc,
             save=name,
-            feature="GET",
+            feature=spec.feature,
         )
 
     def execute(self, path: Path, alert_url: str | None = None) -> Expected:
-        command = ["EXEC", self.key(path), *([alert_url] if alert_url else [])]
+        spec = self.profile.for_action("exec")
+        command = [spec.name, self.key(path), *([alert_url] if alert_url else [])]
         if self.private(path):
-            return Expected(command, frozenset({self.code("forbidden")}), (CODES,), feature="EXEC")
+            forbidden = frozenset({self.code("forbidden")})
+            return Expected(command, forbidden, (CODES,), feature=spec.feature)
         if path == self.world.exec_path:
             alert = AlertExpected(alert_url, self.key(path)) if alert_url else None
             codes = {self.ok, self.code("accepted")}
-            return Expected(command, frozenset(codes), (EXEC,), alert=alert, feature="EXEC")
+            return Expected(command, frozenset(codes), (EXEC,), alert=alert, feature=spec.feature)
         if self.exists(path) is False:
             return Expected(
                 command,
                 frozenset({self.code("not_found")}),
                 self.history_of(path) or (CODES,),
-                feature="EXEC",
+                feature=spec.feature,
             )
         # the permanent instance (as DM20-C-EXEC-003 has it) and a leaf the session stored
         return Expected(
             command,
             frozenset({self.code("not_allowed")}),
             dedupe([EXEC, *self.history_of(path)]),
-            feature="EXEC",
+            feature=spec.feature,
         )
 
     def show(self, page: str) -> Expected:
+        spec = self.profile.for_action("show")
         return Expected(
-            ["SHOW", "{web_url}/" + page],
+            [spec.name, "{web_url}/" + page],
             frozenset({self.ok}),
             (SHOW,),
             browse=page,
-            feature="SHOW",
+            feature=spec.feature,
         )
 
     def default(self, moid: str, url: str) -> Expected:
         self.defaults.setdefault(moid, []).append(url)
+        spec = self.profile.for_action("default")
         return Expected(
-            ["DEFAULT", lit(moid), url], frozenset({self.ok}), (CONFIG_SESSION,), feature="DEFAULT"
+            [spec.name, lit(moid), url],
+            frozenset({self.ok}),
+            (CONFIG_SESSION,),
+            feature=spec.feature,
         )
 
     def cont(self, url: str) -> Expected:
-        return Expected(["CONT", url], frozenset({self.ok}), (CONT,), feature="CONT")
+        spec = self.profile.for_action("cont")
+        return Expected([spec.name, url], frozenset({self.ok}), (CONT,), feature=spec.feature)
 
     def unknown(self, command: list[str]) -> Expected:
         return Expected(command, frozenset({self.code("unknown_command")}), (UNKNOWN,))
 
-    def malformed(self, command: list[str], basis: str, feature: str) -> Expected:
+    def malformed(self, command: list[str], basis: str, feature: str | None) -> Expected:
         return Expected(command, frozenset({self.code("bad_request")}), (basis,), feature=feature)
 
 

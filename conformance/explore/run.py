@@ -108,7 +108,7 @@ def new_run_folder(root: Path) -> Path:
     raise RuntimeError(f"cannot make a new run folder under {root}")
 
 
-def script_lines(data: dict[str, Any]) -> list[str]:
+def script_lines(data: dict[str, Any], profile: Profile) -> list[str]:
     """A generated case's sessions as lines a person reads: what was sent, message by message."""
     lines = []
     session = 0
@@ -120,9 +120,9 @@ def script_lines(data: dict[str, Any]) -> list[str]:
             commands = "; ".join(" ".join(c) for c in step["commands"])
             lines.append(f"  -> {commands}")
         elif step.get("send") == "answer":
-            lines.append(f"  -> answer HTTP {step.get('status', 200)} (refused, A1)")
+            lines.append(f"  -> answer HTTP {step.get('status', profile.http_ok)} (refused, A1)")
         elif step.get("close") == "session":
-            lines.append("  -> END")
+            lines.append(f"  -> {profile.for_action('end').name}")
         elif step.get("start") == "config_request":
             lines.append(f"configuration request for {step.get('moid')}")
         elif "enqueue" in step:
@@ -216,7 +216,7 @@ class Exploration:
             found.run,
             messages,
             commands,
-            script_lines(outcome.data),
+            script_lines(outcome.data, self.harness.profile),
             outcome.record.message,
         )
 

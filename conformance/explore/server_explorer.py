@@ -68,49 +68,50 @@ class ServerPlan:
         batches = sum(len(r.batches) for r in self.rounds)
         return batches, sum(len(b) for r in self.rounds for b in r.batches)
 
-    def features(self) -> list[str]:
-        return sorted(
-            {q.command[0] for r in self.rounds for b in r.batches for q in b if q.command[0]}
-        )
+    def features(self, profile: Profile) -> list[str]:
+        """The features the queued commands need (A6)."""
+        specs = (profile.command(q.command[0]) for r in self.rounds for b in r.batches for q in b)
+        return sorted({s.feature for s in specs if s is not None and s.feature})
 
 
-def _queued(draw: Draw, kind: str, profile: Profile, name: str) -> Queued:
-    """A command of `kind` (its wire name) the server is asked to send."""
+def _queued(draw: Draw, action: str, profile: Profile, name: str) -> Queued:
+    """A command that performs `action` (the profile's action) the server is asked to send."""
+    spec = profile.for_action(action)
     target = draw(st.sampled_from(TARGETS))
     levels = draw(st.sampled_from(["", "?Levels=1", "?Levels=0"]))
     content = None
     page = None
-    if kind == "GET":
+    command: tuple[str, ...]
+    if action == "get":
         with_uri = draw(st.booleans())
         if with_uri:
-            command: tuple[str, ...] = ("GET", "{content_url}/" + name, "{device.writable_moid}/7")
+            command = (spec.name, "{content_url}/" + name, "{device.writable_moid}/7")
             content = (name, {"any": {"Name": "explored"}})
         else:
-            command = ("GET", "{content_url}/" + name)
+            command = (spec.name, "{content_url}/" + name)
             content = (name, {"{device.writable_moid}/8": {"Name": "explored"}})
-    elif kind in ("PUT", "POST"):
+    elif action in ("put", "post"):
         extra = draw(st.sampled_from([(), ("{device.permanent_uri}",)]))
         uri = draw(st.sampled_from([target + levels, "*" + levels]))
-        command = (kind, "{content_url}/" + name, uri, *extra)
-    elif kind == "DELETE":
-        command = ("DELETE", target)
-    elif kind == "EXEC":
-        command = ("EXEC", "{device.exec_uri}", *draw(st.sampled_from([(), ("{server_url}",)])))
-    elif kind == "INCLUDE":
-        command = ("INCLUDE", draw(st.sampled_from([target, "*"])) + levels)
-    elif kind == "SHOW":
-        command = ("SHOW", "{web_url}/" + name)
+        command = (spec.name, "{content_url}/" + name, uri, *extra)
+    elif action == "delete":
+        command = (spec.name, target)
+    elif action == "exec":
+        command = (spec.name, "{device.exec_uri}", *draw(st.sampled_from([(), ("{server_url}",)])))
+    elif action == "include":
+        command = (spec.name, draw(st.sampled_from([target, "*"])) + levels)
+    elif action == "show":
+        command = (spec.name, "{web_url}/" + name)
         page = name
-    elif kind == "DEFAULT":
-        command = ("DEFAULT", draw(st.sampled_from(MOIDS)), "{server_url}")
-    elif kind == "CONT":
-        command = ("CONT", "{server_url}")
+    elif action == "default":
+        command = (spec.name, draw(st.sampled_from(MOIDS)), "{server_url}")
+    elif action == "cont":
+        command = (spec.name, "{server_url}")
     else:
-        raise ValueError(kind)
-    spec = profile.command(kind)
+        raise ValueError(action)
     answers: list[str | None] = [None]
-    if spec is not None and kind != "INCLUDE":  # an INCLUDE's status goes with its data
-        skip = {"ok"} if kind == "GET" else set()  # a GET's 200 carries where it stored (A17)
+    if action != "include":  # an INCLUDE's status goes with its data
+        skip = {"ok"} if action == "get" else set()  # a GET's 200 carries where it stored (A17)
         answers += [s for s in spec.statuses if s not in skip]
     answer = draw(st.sampled_from(answers))
     return Queued(command, content, page, answer)
@@ -118,8 +119,8 @@ def _queued(draw: Draw, kind: str, profile: Profile, name: str) -> Queued:
 
 def server_plans(profile: Profile, features: tuple[str, ...]) -> st.SearchStrategy[ServerPlan]:
     """Rounds of up to three batches of up to three commands the server declares."""
-    kinds = [
-        c.name
+    actions = [
+        c.action
         for c in profile.commands
         if c.feature and c.feature in features and c.action != "end"
     ]
@@ -134,14 +135,14 @@ def server_plans(profile: Profile, features: tuple[str, ...]) -> st.SearchStrate
                 count = draw(st.integers(1, 3))
                 batches.append(
                     tuple(
-                        _queued(draw, draw(st.sampled_from(kinds)), profile, f"x{next(counter)}")
+                        _queued(draw, draw(st.sampled_from(actions)), profile, f"x{next(counter)}")
                         for _ in range(count)
                     )
                 )
             rounds.append(Round(tuple(batches)))
         return ServerPlan(tuple(rounds))
 
-    if not kinds:
+    if not actions:
         return st.just(ServerPlan((Round(()),)))
     return draw_plan()
 
@@ -172,9 +173,10 @@ def simpler_plans(plan: ServerPlan) -> Iterator[ServerPlan]:
 
 
 def render_plan(
-    plan: ServerPlan, case_id: str, title: str, description: str = ""
+    plan: ServerPlan, profile: Profile, case_id: str, title: str, description: str = ""
 ) -> dict[str, Any]:
     """A plan as a server-role case."""
+    end = profile.for_action("end").name
     steps: list[dict[str, Any]] = []
     content: dict[str, Any] = {}
     pages: dict[str, str] = {}
@@ -195,7 +197,7 @@ def render_plan(
         run: dict[str, Any] = {
             "run": "session",
             "name": f"r{number}",
-            "contains": [*sent, ["END"]],
+            "contains": [*sent, [end]],
             "verifies": [SESSION_ENDS, STATUS_REPORTS],
         }
         if answers:
@@ -210,8 +212,9 @@ def render_plan(
     if description:
         data["description"] = description
     data["assumptions"] = ["A2", "A5", "A15"]
-    if plan.features():
-        data["requires"] = plan.features()
+    features = plan.features(profile)
+    if features:
+        data["requires"] = features
     if content:
         data["content"] = content
     if pages:
@@ -257,7 +260,7 @@ class ServerExplorer:
         return simpler_plans(plan)
 
     def key(self, plan: ServerPlan) -> str:
-        return canonical(render_plan(plan, "DM20-S-X-0", "exploration example"))
+        return canonical(render_plan(plan, self.profile, "DM20-S-X-0", "exploration example"))
 
     def run_data(self, data: dict[str, Any], name: str) -> CaseRecord:
         folder = self.harness.workdir(name)
@@ -273,7 +276,7 @@ class ServerExplorer:
         return record
 
     def run(self, plan: ServerPlan, number: int) -> Outcome:
-        data = render_plan(plan, "DM20-S-X-0", f"exploration example {number}")
+        data = render_plan(plan, self.profile, "DM20-S-X-0", f"exploration example {number}")
         record = self.run_data(data, f"example-{number:05d}")
         if record.verdict in (Verdict.ERROR, Verdict.INCONCLUSIVE, Verdict.NOT_APPLICABLE):
             return Outcome(record, trouble=record.message or record.verdict.value, data=data)
@@ -293,6 +296,7 @@ class ServerExplorer:
         )
         data = render_plan(
             plan,
+            self.profile,
             case_id,
             f"Exploration (seed {seed}): queued commands that break {', '.join(ids)}",
             description,

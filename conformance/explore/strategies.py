@@ -41,6 +41,8 @@ Draw = Callable[[st.SearchStrategy[Any]], Any]
 
 NAMES = ["Name", "Mode", "Level", "Settings", "Extra"]
 LEAVES: list[Any] = ["a", "b", 1, 7, True, ""]
+# deliberately not in the profile: names no command has (A18), some of them a command's name in
+# other letters' case
 UNKNOWN_NAMES = ["get", "FETCH", "Delete", "HGET", "SUB", "include"]
 MOIDS = ["urn:oma:mo:oma-mms:1.0", "urn:oma:mo:oma-email:1.0"]
 PAGE = "<html><body><h1>explore</h1></body></html>"
@@ -119,14 +121,14 @@ def _apply(ctx: Context, act: Act) -> Expected | None:
         uris = [u for u in args[0] if _usable(ctx, u.path)]
         return model.include(uris) if uris else None
     if kind == "upload":
-        method, uris, refused = args
+        action, uris, refused = args
         uris = [u for u in uris if _usable(ctx, u.path)]
         if not uris:
             return None
         name = model.fresh_name("up")
         if refused:
             script.content[name] = {"upload_status": 500}
-        return model.upload(method, uris, name, refused)
+        return model.upload(action, uris, name, refused)
     if kind == "delete":
         return model.delete(args[0]) if _usable(ctx, args[0]) else None
     if kind == "get_into":
@@ -194,15 +196,15 @@ def _apply(ctx: Context, act: Act) -> Expected | None:
 def refused_answers(world: World) -> list[dict[str, Any]]:
     """Answers the client must refuse, so it aborts and sends nothing more (A1): a command
     message with HTTP 500, one labelled text/plain, and application/dm20 that is no message."""
-    command = (
-        ["INCLUDE", NONE_MOID + "/0"] if world.declares("INCLUDE") else ["FETCH", NONE_MOID + "/0"]
-    )
-    body = {world.profile.keys.commands: [command]}
-    media = world.profile.media.command
+    profile = world.profile
+    # FETCH: deliberately a name the profile does not have, for a client that takes no INCLUDE
+    name = profile.for_action("include").name if world.supports("include") else "FETCH"
+    body = {profile.keys.commands: [[name, NONE_MOID + "/0"]]}
+    media, content_type, ok = profile.media.command, profile.headers.content_type, profile.http_ok
     return [
-        {"status": 500, "headers": {"Content-Type": media}, "body": body},
-        {"status": 200, "headers": {"Content-Type": "text/plain"}, "body": body},
-        {"status": 200, "headers": {"Content-Type": media}, "body": "no command message"},
+        {"status": 500, "headers": {content_type: media}, "body": body},
+        {"status": ok, "headers": {content_type: profile.media.text}, "body": body},
+        {"status": ok, "headers": {content_type: media}, "body": "no command message"},
     ]
 
 
@@ -302,9 +304,9 @@ def _draw_include(draw: Draw, ctx: Context) -> Act:
     return Act("include", (_uris(draw, ctx),))
 
 
-def _draw_upload(draw: Draw, ctx: Context, method: str) -> Act:
+def _draw_upload(draw: Draw, ctx: Context, action: str) -> Act:
     refused = draw(st.sampled_from([False, False, False, True]))
-    return Act("upload", (method, _uris(draw, ctx), refused))
+    return Act("upload", (action, _uris(draw, ctx), refused))
 
 
 def _draw_delete(draw: Draw, ctx: Context) -> Act:
@@ -349,7 +351,8 @@ def _draw_get(draw: Draw, ctx: Context) -> Act:
     if ctx.final:  # a new instance is known by its status only
         kinds.remove("new")
     if ctx.world.writable is None:
-        return Act("malformed", (("GET", "ftp://example.invalid/doc"), GRAMMAR, "GET"))
+        get = ctx.world.profile.for_action("get")
+        return Act("malformed", ((get.name, "ftp://example.invalid/doc"), GRAMMAR, get.feature))
     weights = {"one": 3, "keys": 1, "new": 2, "media": 1, "bad": 1, "multi": 1}
     kind = _pick(draw, [k for k in kinds for _ in range(weights[k])])
     if kind == "keys":
@@ -407,50 +410,53 @@ def _draw_malformed(draw: Draw, ctx: Context) -> Act:
     nodes = model.nodes()
     node = model.key(nodes[0]) if nodes else lit(NONE_MOID + "/0")
     moid = lit(world.writable or NONE_MOID)
-    templates: list[tuple[str, tuple[str, ...], str]] = [
-        ("DELETE", ("DELETE",), CODES),
-        ("DELETE", ("DELETE", node, node), CODES),
-        ("INCLUDE", ("INCLUDE",), CODES),
-        ("EXEC", ("EXEC",), CODES),
-        ("CONT", ("CONT",), CODES),
-        ("DELETE", ("DELETE", moid), GRAMMAR),
-        ("DELETE", ("DELETE", "nourn/0"), GRAMMAR),
-        ("DELETE", ("DELETE", f"{moid}/0/../1"), GRAMMAR),
-        ("INCLUDE", ("INCLUDE", f"{node}?Levels=x"), GRAMMAR),
-        ("INCLUDE", ("INCLUDE", f"{node}?Depth=1"), GRAMMAR),
-        ("GET", ("GET", "ftp://example.invalid/doc"), GRAMMAR),
-        ("CONT", ("CONT", "not a url"), GRAMMAR),
-        ("SHOW", ("SHOW", "{web_url}/a page"), GRAMMAR),
-        ("DEFAULT", ("DEFAULT", "notaurn", "{server_url}/cfg"), GRAMMAR),
+    templates: list[tuple[str, tuple[str, ...], str]] = [  # (action, parameters, basis)
+        ("delete", (), CODES),
+        ("delete", (node, node), CODES),
+        ("include", (), CODES),
+        ("exec", (), CODES),
+        ("cont", (), CODES),
+        ("delete", (moid,), GRAMMAR),
+        ("delete", ("nourn/0",), GRAMMAR),
+        ("delete", (f"{moid}/0/../1",), GRAMMAR),
+        ("include", (f"{node}?Levels=x",), GRAMMAR),
+        ("include", (f"{node}?Depth=1",), GRAMMAR),
+        ("get", ("ftp://example.invalid/doc",), GRAMMAR),
+        ("cont", ("not a url",), GRAMMAR),
+        ("show", ("{web_url}/a page",), GRAMMAR),
+        ("default", ("notaurn", "{server_url}/cfg"), GRAMMAR),
     ]
-    usable = [t for t in templates if world.declares(t[0])]
+    usable = [t for t in templates if world.supports(t[0])]
     if not usable:
         return _draw_unknown(draw, ctx)
-    feature, command, basis = _pick(draw, usable)
-    return Act("malformed", (command, basis, feature))
+    action, params, basis = _pick(draw, usable)
+    spec = world.profile.for_action(action)
+    return Act("malformed", ((spec.name, *params), basis, spec.feature))
 
 
+# by the action of the command drawn (the profile's `action`), then the kinds every client gets
+ANY_CLIENT = ("unknown", "malformed")
 DRAWERS: dict[str, Callable[[Draw, Context], Act]] = {
-    "INCLUDE": _draw_include,
-    "DELETE": _draw_delete,
-    "GET": _draw_get,
-    "PUT": lambda draw, ctx: _draw_upload(draw, ctx, "PUT"),
-    "POST": lambda draw, ctx: _draw_upload(draw, ctx, "POST"),
-    "EXEC": _draw_exec,
-    "SHOW": lambda draw, ctx: Act("show"),
-    "DEFAULT": lambda draw, ctx: Act("default", (_pick(draw, MOIDS),)),
-    "CONT": lambda draw, ctx: Act("cont"),
+    "include": _draw_include,
+    "delete": _draw_delete,
+    "get": _draw_get,
+    "put": lambda draw, ctx: _draw_upload(draw, ctx, "put"),
+    "post": lambda draw, ctx: _draw_upload(draw, ctx, "post"),
+    "exec": _draw_exec,
+    "show": lambda draw, ctx: Act("show"),
+    "default": lambda draw, ctx: Act("default", (_pick(draw, MOIDS),)),
+    "cont": lambda draw, ctx: Act("cont"),
     "unknown": _draw_unknown,
     "malformed": _draw_malformed,
 }
 
 
 def command_kinds(world: World) -> list[str]:
-    """The kinds of command exploration sends this client: its declared features (A6), then
-    unknown and malformed commands, which every client must answer."""
-    kinds = [k for k in DRAWERS if k in ("unknown", "malformed") or world.declares(k)]
+    """The kinds of command exploration sends this client: the commands of its declared
+    features (A6), then unknown and malformed commands, which every client must answer."""
+    kinds = [k for k in DRAWERS if k in ANY_CLIENT or world.supports(k)]
     if world.writable is None:
-        kinds = [k for k in kinds if k != "DELETE"]
+        kinds = [k for k in kinds if k != "delete"]
     return kinds
 
 
@@ -472,11 +478,11 @@ def _observe(draw: Draw, ctx: Context, act: Act) -> Act | None:
         uri = Uri(None)
     else:
         uri = Uri(target)
-    if ctx.world.declares("INCLUDE"):
+    if ctx.world.supports("include"):
         return Act("include", ((uri,),))
-    for method in ("PUT", "POST"):
-        if ctx.world.declares(method):
-            return Act("upload", (method, (uri,), False))
+    for action in ("put", "post"):
+        if ctx.world.supports(action):
+            return Act("upload", (action, (uri,), False))
     return None
 
 
@@ -510,7 +516,7 @@ def _draw_session(draw: Draw, ctx: Context, kinds: list[str]) -> SessionPlan:
     ctx.final = True
     final = _draw_acts(draw, ctx, kinds, draw(st.integers(1, 2)))
     world = ctx.world
-    alert_possible = world.declares("EXEC") and world.exec_path and not ctx.exec_in_session
+    alert_possible = world.supports("exec") and world.exec_path and not ctx.exec_in_session
     if alert_possible and draw(st.sampled_from([False, True, True, True])):
         refuse = draw(st.sampled_from([False, True, True]))
         act = Act("exec", (world.exec_path, True, refuse))
@@ -538,7 +544,7 @@ def client_scripts(world: World) -> st.SearchStrategy[Drawn]:
                 sessions.append(SessionPlan(owed=True))
         config = None
         defaults = sorted(ctx.model.defaults)
-        if world.config_request and world.declares("DEFAULT") and defaults and draw(st.booleans()):
+        if world.config_request and world.supports("default") and defaults and draw(st.booleans()):
             who = _pick(draw, list(world.profile.default_query.choices))
             config = (_pick(draw, defaults), who)
         drawn = build(world, ScriptPlan(tuple(sessions), config))

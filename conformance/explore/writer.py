@@ -170,8 +170,11 @@ class _Renderer:
                 plan.add(f"save {command.save}", (STATUS_URI,))
             statuses.append(entry)
         data: dict[str, Any] = {"expect": "request", "name": name, "statuses": statuses}
-        includes = [c for c in commands if c.command[0] == "INCLUDE"]
-        if includes and all(c.part is not None or not c.include_may_succeed for c in includes):
+        include = self.profile.for_action("include").name
+        includes = [c for c in commands if c.command[0] == include]
+        if includes and all(
+            c.part is not None or not c.include_may_succeed(self.profile) for c in includes
+        ):
             parts = [c for c in includes if c.part is not None]
             data["includes"] = [c.part for c in parts]
             for index, command in enumerate(parts):
@@ -298,8 +301,9 @@ def render(
     if assumptions:
         data["assumptions"] = assumptions
     features = script.features()
-    if script.config is not None and "DEFAULT" not in features:
-        features.append("DEFAULT")
+    default = world.profile.for_action("default").feature
+    if script.config is not None and default is not None and default not in features:
+        features.append(default)
     if features:
         data["requires"] = sorted(features)
     if script.content:
