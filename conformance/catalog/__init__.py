@@ -24,6 +24,9 @@ class CatalogError(ValueError):
     """A requirement catalog that cannot be read, or that breaks its schema or its own rules."""
 
 
+PERMISSION = "MAY"  # the level of a sentence that allows, and so cannot be broken
+
+
 @dataclass(frozen=True)
 class Requirement:
     """One normative sentence of a seed, quoted exactly."""
@@ -49,6 +52,15 @@ class Requirement:
     def binds_server(self) -> bool:
         """True when the sentence binds the DM Server (alone or with the client)."""
         return self.binds in ("server", "both")
+
+    def binds_role(self, role: str) -> bool:
+        """True when the sentence binds the side that plays `role` (client or server)."""
+        return self.binds in (role, "both")
+
+    @property
+    def permission(self) -> bool:
+        """True for a MAY sentence: a case exercises it, nothing can break it."""
+        return self.level == PERMISSION
 
 
 class Catalog:

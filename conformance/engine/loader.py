@@ -123,11 +123,35 @@ class _Checker:
         self.problems.append(self.document.problem((*self.at, *path), what))
 
     def basis(self, path: tuple[Any, ...], basis: str) -> None:
-        if basis not in self.catalog and self.profile.basis(basis) is None:
+        """A basis a case or step verifies: a testable catalog sentence that binds the side
+        under test, or an assumption or rule of the profile."""
+        entry = self.catalog.get(basis)
+        if entry is None:
+            if self.profile.basis(basis) is None:
+                self.problem(
+                    path,
+                    f"{basis} is neither in the requirement catalog nor an assumption or rule of "
+                    f"profile {self.profile.name}",
+                )
+        elif not entry.testable:
+            self.problem(path, f"{basis} is untestable: {entry.why_untestable}")
+        elif self.case.role in ROLES and not entry.binds_role(self.case.role):
             self.problem(
                 path,
-                f"{basis} is neither in the requirement catalog nor an assumption or rule of "
-                f"profile {self.profile.name}",
+                f"{basis} binds the {entry.binds}; a {self.case.role}-role case tests the "
+                f"{self.case.role}",
+            )
+
+    def breakable(self, path: tuple[Any, ...], bases: tuple[str, ...]) -> None:
+        """What a step checks must be something an implementation can break: a scope of MAY
+        sentences alone would file a failure under a permission."""
+        entries = [self.catalog.get(b) for b in bases]
+        if bases and all(e is not None and e.permission for e in entries):
+            self.problem(
+                path,
+                f"{', '.join(bases)} only allow (MAY): name what the step checks that an "
+                'implementation can break (a MUST sentence, a "will" of the command table, an '
+                "assumption)",
             )
 
     def run(self) -> list[Problem]:
@@ -141,6 +165,7 @@ class _Checker:
             return self.problems
         for index, requirement in enumerate(case.requirements):
             self.basis(("requirements", index), requirement)
+        self.breakable(("requirements",), case.requirements)
         for index, assumption in enumerate(case.assumptions):
             if profile.basis(assumption) is None:
                 self.problem(
@@ -198,6 +223,7 @@ class _Checker:
                 )
             for index, basis in enumerate(step.verifies):
                 self.basis((*at, "verifies", index), basis)
+            self.breakable((*at, "verifies"), step.verifies)
             own = {
                 k: v for k, v in step.data.items() if k != step.kind.trigger or not step.branches
             }

@@ -176,8 +176,13 @@ class CaseRun:
         raise StepFailure(verdict, self.label, problems, expected, received, exchanges, output)
 
     def problem(self, text: str, bases: tuple[str, ...] | None = None) -> Problem:
-        """A problem of the step that is running, filed under `bases` (default: its scope)."""
-        return Problem(self.scope() if bases is None else bases, text)
+        """A problem of the step that is running, filed under `bases` (default: its scope) but
+        never under a MAY sentence the scope names: that is exercised, it cannot be broken (the
+        loader sees that a scope names something else too)."""
+        catalog = self.settings.catalog
+        scope = self.scope() if bases is None else bases
+        kept = tuple(b for b in scope if not ((e := catalog.get(b)) and e.permission))
+        return Problem(kept, text)
 
     def observe(self, findings: list[Finding]) -> None:
         """Keep what the core saw: every rule broken counts, under its own ID, whatever the case

@@ -214,18 +214,22 @@ def _rules() -> dict[str, Rule]:
 
 @pytest.mark.parametrize("name", [mutant_param(n) for n in MUTANTS])
 def test_the_kill_rests_on_text_that_covers_what_was_checked(name: str, jobs) -> None:
-    """The failure that killed the mutant was filed under its requirement either by a core rule
-    resting on that requirement (tests/core/test_rules.py holds each rule's quote against the
-    requirement's text, and its check against a crafted bad input), or by an expectation of a
-    case that verifies that requirement."""
+    """The failure that killed the mutant was filed under its requirement (and under no MAY
+    sentence: that only allows) either by a core rule resting on that requirement
+    (tests/core/test_rules.py holds each rule's quote against the requirement's text, and its
+    check against a crafted bad input), or by an expectation of a case that verifies that
+    requirement."""
     mutant = MUTANTS[name]
     outcome = assess(mutant, jobs.result(f"mutant:{name}"))
     assert outcome.killed, outcome.describe()
     killer = outcome.killers[0]
     findings = [f for f in killer.findings if f.failed and f.basis == mutant.requirement]
     assert findings, f"{name_of(killer)}: no failed finding under {mutant.requirement}"
+    catalog = load_catalog()
+    permissions = [i for i in killer.failed if (e := catalog.get(i)) and e.permission]
+    assert not permissions, f"{name_of(killer)} files a failure under a MAY: {permissions}"
     rules = _rules()
-    entry = load_catalog().get(mutant.requirement)
+    entry = catalog.get(mutant.requirement)
     for finding in findings:
         if finding.rule == CASE_RULE:
             assert mutant.requirement in killer.requirements, (name_of(killer), finding)

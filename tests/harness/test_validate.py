@@ -180,6 +180,21 @@ def _matcher(case: dict[str, Any]) -> str:
     return "- open: session"
 
 
+def _other_side(case: dict[str, Any]) -> str:
+    case["requirements"] = ["DM20-6.2-004", "DM20-6.2-002"]  # a MUST of the server
+    return "- DM20-6.2-002"
+
+
+def _untestable(case: dict[str, Any]) -> str:
+    case["requirements"] = ["DM20-6.2-004", "DM20-6-005"]
+    return "- DM20-6-005"
+
+
+def _permission_only(case: dict[str, Any]) -> str:
+    case["steps"][0]["verifies"] = ["DM20-6-002"]  # the first message MAY carry DevInfo …
+    return "verifies:"
+
+
 # name: (change the good case and return the text of the problem's line, words of the problem)
 SEMANTIC = {
     "requirement-not-in-catalog": (
@@ -192,6 +207,12 @@ SEMANTIC = {
     "undefined-placeholder": (_placeholder, ["{nowhere_url}", "not defined before this step"]),
     "placeholder-used-before-save": (_placeholder_before_save, ["{where}", "not defined"]),
     "unknown-matcher": (_matcher, ["$frobnicate", "unknown matcher"]),
+    "requirement-of-the-other-side": (
+        _other_side,
+        ["DM20-6.2-002 binds the server", "a client-role case tests the client"],
+    ),
+    "untestable-requirement": (_untestable, ["DM20-6-005 is untestable"]),
+    "only-a-permission": (_permission_only, ["DM20-6-002 only allow (MAY)"]),
 }
 
 
