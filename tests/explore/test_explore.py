@@ -5,8 +5,8 @@
   them and says which it cannot reach and why), `explore` reports a divergence naming the
   mutant's requirement within BUDGET; the case it writes fails against the mutant and passes
   against the sample.
-- Soundness: against the sample client and every benign client variant it reports nothing
-  (the variants with VARIANT_BUDGET each, a seed of their own, three at a time).
+- Soundness: against the samples and every benign variant of tests/variants/ it reports
+  nothing (each variant with a small budget and a seed of its own, three at a time).
 - Reproducible: the same seed finds the same first divergence; a run in the same folder
   replays it from Hypothesis's database there.
 - The server role: nothing against the sample server; a divergence named by its requirement
@@ -29,6 +29,7 @@ from conformance.explore.model import Model, Uri, World
 from conformance.profiles import load_profile
 from tests.explore.conftest import Explorations, job
 from tests.explore.runs import Budget, Explored, explore, patched
+from tests.variants.registry import VARIANTS
 
 BUDGET = Budget(examples=30, shrink_runs=12)  # per client mutant
 VARIANT_BUDGET = Budget(examples=6, shrink_runs=4)  # per benign variant
@@ -49,31 +50,9 @@ CLIENT_MUTANTS = {
 }
 SERVER_MUTANTS = ["server-reverses-queue", "server-lowercase-names"]
 
-CLIENT_VARIANTS = [
-    "client-accept-semicolon",
-    "client-accept-more-types",
-    "client-header-names-lower-case",
-    "client-media-type-parameters",
-    "client-media-type-upper-case",
-    "client-extra-headers",
-    "client-chunked-bodies",
-    "client-connection-close",
-    "client-json-layout",
-    "client-multipart-preamble",
-    "client-multipart-base64",
-    "client-uri-on-every-status",
-    "client-reasons",
-    "client-devinfo-devid-only",
-    "client-alert-extra-members",
-    "client-exec-accepted",
-    "client-alert-result-zero",
-    "client-alert-at-once",
-    "client-alert-without-serveruri",
-    "client-accepts-any-media-type",
-    "client-instance-ids",
-    "client-alerts-in-status-messages",
-    "client-undelivered-own-session",
-]
+CLIENT_VARIANTS = [n for n, v in VARIANTS.items() if v.role == "client"]  # every one of them
+SERVER_VARIANTS = [n for n, v in VARIANTS.items() if v.role == "server"]
+SERVER_VARIANT_BUDGET = Budget(examples=4, shrink_runs=2)  # per benign server variant
 PASSING = {"PASS", "INFORMATIONAL"}
 
 
@@ -89,6 +68,8 @@ for _name in SERVER_MUTANTS:
     job(f"mutant:{_name}", weight=2)(partial(_explore, _name, SERVER_BUDGET, SEED))
 for _index, _name in enumerate(CLIENT_VARIANTS):
     job(f"variant:{_name}", weight=1)(partial(_explore, _name, VARIANT_BUDGET, 100 + _index))
+for _index, _name in enumerate(SERVER_VARIANTS):
+    job(f"variant:{_name}", weight=1)(partial(_explore, _name, SERVER_VARIANT_BUDGET, 200 + _index))
 
 REPRO_MUTANT = "client-delete-keeps-children"
 REPRO_BUDGET = Budget(examples=30, shrink_runs=0)
@@ -189,6 +170,19 @@ def test_the_same_seed_finds_the_same_first_divergence(explorations: Exploration
     replayed = again.report["first"]
     assert replayed is not None and replayed["run"] == 1, again.tail()  # from the database
     assert set(replayed["ids"]) & set(one["ids"])
+
+
+@pytest.mark.explores(*(f"variant:{n}" for n in SERVER_VARIANTS))
+@pytest.mark.parametrize("name", SERVER_VARIANTS)
+def test_exploration_finds_nothing_in_a_benign_server_variant(
+    name: str, explorations: Explorations
+) -> None:
+    run: Explored = explorations.result(f"variant:{name}")
+    report = run.report
+    divergence = report["divergence"]
+    assert divergence is None, f"{name}: {divergence['ids']}\n{divergence['message'][:3000]}"
+    assert not report["trouble"], report["trouble"]
+    assert run.returncode == 0 and report["runs"] >= 2, run.tail()
 
 
 @pytest.mark.explores("sample-server")
