@@ -248,6 +248,17 @@ def _reasons() -> None:
     ClientSession._execute = execute
 
 
+def _rewrite_first_message(change: Any) -> None:
+    """Every first message as `change(session, message)` makes it."""
+    original = ClientSession.__init__
+
+    def init(self: ClientSession, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.first_message = change(self, self.first_message)
+
+    ClientSession.__init__ = init
+
+
 @variant(
     "client-devinfo-devid-only",
     "client",
@@ -255,14 +266,9 @@ def _reasons() -> None:
     "sends DevInfo with DevID only",
 )
 def _devinfo_devid_only() -> None:
-    original = ClientSession.__init__
-
-    def init(self: ClientSession, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        devinfo = {KEYS.devid: self.device.device_id}
-        self.first_message = replace(self.first_message, devinfo=devinfo)
-
-    ClientSession.__init__ = init
+    _rewrite_first_message(
+        lambda session, first: replace(first, devinfo={KEYS.devid: session.device.device_id})
+    )
 
 
 @variant(
@@ -272,14 +278,10 @@ def _devinfo_devid_only() -> None:
     "adds members of its own to DevInfo (FwV, Lang)",
 )
 def _devinfo_extra_members() -> None:
-    original = ClientSession.__init__
-
-    def init(self: ClientSession, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        devinfo = {**(self.first_message.devinfo or {}), "FwV": "1.2.3", "Lang": "sv"}
-        self.first_message = replace(self.first_message, devinfo=devinfo)
-
-    ClientSession.__init__ = init
+    extra = {"FwV": "1.2.3", "Lang": "sv"}
+    _rewrite_first_message(
+        lambda session, first: replace(first, devinfo={**(first.devinfo or {}), **extra})
+    )
 
 
 @variant(
@@ -289,16 +291,14 @@ def _devinfo_extra_members() -> None:
     "sends management object data and meta data (MO, MOMeta) in every first message",
 )
 def _first_message_mo_data() -> None:
-    original = ClientSession.__init__
     moid = "urn:oma:mo:oma-dm-devinfo:1.0"
+    meta = {"MOID": moid, "Instances": ["0"], "DDF": "http://ddf.example/devinfo.xml"}
 
-    def init(self: ClientSession, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        devinfo = dict(self.first_message.devinfo or {KEYS.devid: self.device.device_id})
-        meta = {"MOID": moid, "Instances": ["0"], "DDF": "http://ddf.example/devinfo.xml"}
-        self.first_message = replace(self.first_message, mo={f"{moid}/0": devinfo}, mometa=(meta,))
+    def change(session: ClientSession, first: ClientMessage) -> ClientMessage:
+        devinfo = dict(first.devinfo or {KEYS.devid: session.device.device_id})
+        return replace(first, mo={f"{moid}/0": devinfo}, mometa=(meta,))
 
-    ClientSession.__init__ = init
+    _rewrite_first_message(change)
 
 
 @variant(
