@@ -47,25 +47,18 @@ from conformance.report import package as packaging
 from conformance.report import provenance
 from conformance.report.conformance_report import build, merge_runs, runs_provenance, write
 from conformance.report.gate import evaluate, gate_lines, load_baseline
-from conformance.report.results import RESULTS_DIR, count_verdicts, read_results, summary_line
+from conformance.report.results import (
+    RESULTS_DIR,
+    count_verdicts,
+    new_run_dir,
+    read_results,
+    summary_line,
+)
 from conformance.roles.network import network_for
 
 
 def _roots(extra: list[str]) -> list[Path]:
     return [packaged_cases_dir(), *(Path(d) for d in extra)]
-
-
-def new_report_dir(root: Path) -> Path:
-    """reports/<UTC timestamp>/, unique even for runs started in the same second."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for suffix in ["", *(f"-{n}" for n in range(1, 1000))]:
-        path = root / f"{stamp}{suffix}"
-        try:
-            path.mkdir(parents=True)
-            return path
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"cannot make a new report folder under {root}")
 
 
 def pytest_args(args: argparse.Namespace, out: Path) -> list[str]:
@@ -149,7 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError(problems)
     if args.run_by:  # who ran it, as the report's provenance names them
         os.environ[provenance.OPERATOR_ENV] = args.run_by
-    out = new_report_dir(Path(args.reports).resolve())
+    out = new_run_dir(Path(args.reports).resolve())
     print(f"dm20-conformance: writing reports to {out}")
     code = pytest.main(pytest_args(args, out))
     records = read_results(out)

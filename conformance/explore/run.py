@@ -9,7 +9,6 @@ import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from conformance.engine.records import CaseRecord
 from conformance.explore.search import Budget, Found, Progress, Result, Search
 from conformance.explore.writer import CASE_PREFIX, dump, write_case
 from conformance.profiles import Profile
+from conformance.report.results import new_run_dir
 
 RESULT_FILE = "explore.json"
 
@@ -97,15 +97,7 @@ class Report:
 
 def new_run_folder(root: Path) -> Path:
     """<root>/explore-<UTC timestamp>, unique."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for suffix in ["", *(f"-{n}" for n in range(1, 1000))]:
-        path = root / f"explore-{stamp}{suffix}"
-        try:
-            path.mkdir(parents=True)
-            return path
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"cannot make a new run folder under {root}")
+    return new_run_dir(root, "explore-")
 
 
 def script_lines(data: dict[str, Any], profile: Profile) -> list[str]:

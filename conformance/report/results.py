@@ -8,11 +8,26 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from conformance.engine.records import SEVERITY, CaseRecord
 
 RESULTS_DIR = "results"
+
+
+def new_run_dir(root: Path, prefix: str = "") -> Path:
+    """<root>/<prefix><UTC timestamp>/, made now: unique even for runs started in the same
+    second (a suffix -1, -2, …)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for suffix in ["", *(f"-{n}" for n in range(1, 1000))]:
+        path = root / f"{prefix}{stamp}{suffix}"
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"cannot make a new run folder under {root}")
 
 
 class ResultLog:

@@ -7,10 +7,7 @@ the target of every link."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -19,45 +16,11 @@ import pytest
 from conformance.catalog import load_catalog
 from conformance.editor.defects import load_defects
 from conformance.report.results import read_results
+from tests.browser import chromium, need_browser, printed_text, squeeze
 from tests.editor.conftest import FAULT, Runs, cli
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-PDFTOTEXT = shutil.which("pdftotext")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DIVERGING = ("DM20-C-ORDER-001", "DM20-C-SESSION-002")  # the faulty client reverses statuses
 VOID = {"br", "meta", "img", "input", "hr", "link", "wbr", "col", "source"}
-
-
-def need_browser() -> None:
-    if not (CHROMIUM and PDFTOTEXT):
-        if os.environ.get("CI"):
-            pytest.fail("CI must have chromium and pdftotext (.ci/run installs them)")
-        pytest.skip("needs Debian's chromium and poppler-utils (pdftotext)")
-
-
-def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM
-    return subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-
-
-def squeeze(text: str) -> str:
-    """Text without white space and hyphens: printing wraps lines and table cells wrap apart."""
-    return re.sub(r"[\s\u00ad-]+", "", text)
 
 
 class Elements(HTMLParser):
@@ -112,13 +75,7 @@ def page(editor_runs: Runs, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def printed(page: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    need_browser()
-    folder = tmp_path_factory.mktemp("printed")
-    pdf = folder / "draft.pdf"
-    chromium(f"--print-to-pdf={pdf}", "--no-pdf-header-footer", page.as_uri(), profile=folder)
-    assert PDFTOTEXT
-    done = subprocess.run([PDFTOTEXT, str(pdf), "-"], capture_output=True, text=True, timeout=60)
-    return squeeze(done.stdout)
+    return squeeze(printed_text(page, tmp_path_factory.mktemp("printed")))
 
 
 @pytest.fixture(scope="module")

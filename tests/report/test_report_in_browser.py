@@ -4,58 +4,19 @@ else, the state of every requirement, and each waiver with its reason."""
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.browser import printed_text, squeeze
 from tests.report.conftest import BROKEN, FAULT, WAIVE_CASE, WAIVE_REQUIREMENT, Run
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-PDFTOTEXT = shutil.which("pdftotext")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def print_page(page: Path, tmp_path: Path) -> str:
-    if not (CHROMIUM and PDFTOTEXT):
-        if os.environ.get("CI"):
-            pytest.fail("CI must have chromium and pdftotext (.ci/run installs them)")
-        pytest.skip("needs Debian's chromium and poppler-utils (pdftotext)")
-    pdf = tmp_path / "report.pdf"
-    subprocess.run(
-        [
-            CHROMIUM,
-            *FLAGS,
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--print-to-pdf={pdf}",
-            "--no-pdf-header-footer",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    done = subprocess.run(
-        [PDFTOTEXT, "-raw", str(pdf), "-"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return squeeze(done.stdout)
+    """The report as printed; pdftotext -raw keeps the page's drawing order, each table cell
+    whole."""
+    return squeeze(printed_text(page, tmp_path, "-raw"))
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +32,6 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Run], str]:
         return texts[run.folder]
 
     return text
-
-
-def squeeze(text: str) -> str:
-    """Text without white space and hyphens: printing wraps the lines of a cell (breaking words
-    at hyphens), so only the order of the characters is what a reader sees. pdftotext -raw keeps
-    the page's drawing order, each table cell whole."""
-    return re.sub(r"[\s\u00ad-]+", "", text)
 
 
 def sees(text: str, phrase: str) -> bool:
