@@ -57,6 +57,11 @@ from conformance.report.results import (
 from conformance.roles.network import network_for
 
 
+def _vendor_cases(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """The repeatable --cases DIR option: a folder of vendor cases."""
+    parser.add_argument("--cases", action="append", default=[], metavar="DIR", help=help_text)
+
+
 def _roots(extra: list[str]) -> list[Path]:
     return [packaged_cases_dir(), *(Path(d) for d in extra)]
 
@@ -356,12 +361,9 @@ def parser() -> argparse.ArgumentParser:
         default="both",
         help="run only the cases of this role (default: both, or the DUT file's)",
     )
-    run.add_argument(
-        "--cases",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="a folder of vendor cases, run with the official ones and marked as vendor cases "
+    _vendor_cases(
+        run,
+        "a folder of vendor cases, run with the official ones and marked as vendor cases "
         "in every report; an official ID again is an error unless the case says "
         "`overrides: true` (repeatable)",
     )
@@ -413,13 +415,7 @@ def parser() -> argparse.ArgumentParser:
         "its file:line, as `run` says them).",
     )
     listing.add_argument("--dut", help="DUT file (default: the bundled samples)")
-    listing.add_argument(
-        "--cases",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="a folder of vendor cases, listed with the official ones (repeatable)",
-    )
+    _vendor_cases(listing, "a folder of vendor cases, listed with the official ones (repeatable)")
     listing.set_defaults(func=cmd_list)
     report = commands.add_parser(
         "report",
@@ -439,12 +435,8 @@ def parser() -> argparse.ArgumentParser:
         default="dm20-draft",
         help="the wire profile the runs used (default: dm20-draft)",
     )
-    report.add_argument(
-        "--cases",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="a vendor case folder the runs used, listed in the provenance (repeatable)",
+    _vendor_cases(
+        report, "a vendor case folder the runs used, listed in the provenance (repeatable)"
     )
     report.add_argument(
         "--baseline", metavar="FILE", help="known deviations (YAML) the gate accepts"
@@ -467,13 +459,7 @@ def parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "paths", nargs="*", help="case files or folders (default: the shipped cases)"
     )
-    validate.add_argument(
-        "--cases",
-        action="append",
-        default=[],
-        metavar="DIR",
-        help="a vendor case folder, checked with the others (repeatable)",
-    )
+    _vendor_cases(validate, "a vendor case folder, checked with the others (repeatable)")
     validate.add_argument(
         "--dut",
         action="append",
@@ -489,9 +475,7 @@ def parser() -> argparse.ArgumentParser:
         "coverage.md. Exit status: 0 every testable requirement has a case; 1 a gap or a "
         "case file with a problem; 2 a usage error.",
     )
-    cover.add_argument(
-        "--cases", action="append", default=[], metavar="DIR", help="vendor case folder"
-    )
+    _vendor_cases(cover, "vendor case folder")
     cover.add_argument(
         "--out", default=".", metavar="DIR", help="where to write (default: the current folder)"
     )

@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from conformance.dut import bundled_dut
+from conformance.samples.client import Http
 
 RUN = Path(__file__).resolve().parent / "run_patched.py"
 
@@ -60,3 +62,21 @@ def write_dut(patched: Patched, folder: Path) -> Path:
     path = folder / f"{patched.name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+def wrap_http_call(change: Callable[..., Any]) -> None:
+    """Send every HTTP request of the sample client through
+    `change(call, http, method, url, headers, body, chunked)`, `call` being the sample's own."""
+    original = Http.call
+
+    def call(
+        self: Http,
+        method: str,
+        url: str,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        chunked: bool = False,
+    ) -> Any:
+        return change(original, self, method, url, headers, body, chunked)
+
+    Http.call = call

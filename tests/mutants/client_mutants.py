@@ -19,6 +19,7 @@ from conformance.profiles import load_profile
 from conformance.samples import client as sample
 from conformance.samples.client import Http
 from tests.mutants.registry import mutant
+from tests.patched import wrap_http_call
 
 PROFILE = load_profile()
 NAMES = PROFILE.headers
@@ -267,14 +268,11 @@ def _device_id_changes() -> None:
     "retrieves a GET's content with HTTP POST instead of HTTP GET",
 )
 def _get_fetches_with_post() -> None:
-    original = Http.call
+    def with_post(call: Any, http: Http, method: str, url: str, *rest: Any) -> Any:
+        headers = rest[0]
+        return call(http, "POST" if method == "GET" and headers is None else method, url, *rest)
 
-    def call(self: Http, method: str, url: str, headers: Any = None, body: bytes = b"") -> Any:
-        if method == "GET" and headers is None:
-            method = "POST"
-        return original(self, method, url, headers, body)
-
-    Http.call = call
+    wrap_http_call(with_post)
 
 
 @mutant(
@@ -527,19 +525,20 @@ def _show_does_not_pause() -> None:
     "the SHOW browser sends X-OMADMDevID, identifying the DM client to the web server",
 )
 def _browser_sends_device_id() -> None:
-    original_session, original_call = Http.session, Http.call
+    original_session = Http.session
+    device: list[str] = []  # the device of the session being driven
 
     def session(self: Http, dm_session: ClientSession) -> Any:
-        self.device_id = dm_session.device.device_id
+        device[:] = [dm_session.device.device_id]
         return original_session(self, dm_session)
 
-    def call(self: Http, method: str, url: str, headers: Any = None, body: bytes = b"") -> Any:
+    def browser(call: Any, http: Http, method: str, url: str, headers: Any, *rest: Any) -> Any:
         if headers and headers.get(NAMES.accept) == PROFILE.media.web:
-            headers = {**headers, NAMES.device_id: self.device_id}
-        return original_call(self, method, url, headers, body)
+            headers = {**headers, NAMES.device_id: device[0]}
+        return call(http, method, url, headers, *rest)
 
     Http.session = session
-    Http.call = call
+    wrap_http_call(browser)
 
 
 @mutant(
@@ -750,10 +749,8 @@ def _alert_result_text() -> None:
     "opens its sessions with HTTP PUT instead of POST",
 )
 def _session_by_put() -> None:
-    original = Http.call
-
-    def call(self: Http, method: str, url: str, headers: Any = None, body: bytes = b"") -> Any:
+    def with_put(call: Any, http: Http, method: str, url: str, headers: Any, *rest: Any) -> Any:
         is_dm = headers is not None and NAMES.device_id in headers
-        return original(self, "PUT" if method == "POST" and is_dm else method, url, headers, body)
+        return call(http, "PUT" if method == "POST" and is_dm else method, url, headers, *rest)
 
-    Http.call = call
+    wrap_http_call(with_put)

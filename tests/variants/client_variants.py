@@ -22,6 +22,7 @@ from conformance.core.tnds import decode_document
 from conformance.profiles import load_profile
 from conformance.samples import client as sample
 from conformance.samples.client import Http
+from tests.patched import wrap_http_call
 from tests.variants.registry import variant
 
 PROFILE = load_profile()
@@ -115,19 +116,11 @@ def _extra_headers() -> None:
     "sends every request body with Transfer-Encoding: chunked",
 )
 def _chunked_bodies() -> None:
-    original = Http.call
-
-    def call(
-        self: Http,
-        method: str,
-        url: str,
-        headers: Any = None,
-        body: bytes = b"",
-        chunked: bool = False,
-    ) -> Any:
-        return original(self, method, url, headers, body, chunked=bool(body))
-
-    Http.call = call
+    wrap_http_call(
+        lambda call, http, method, url, headers, body, _: call(
+            http, method, url, headers, body, chunked=bool(body)
+        )
+    )
 
 
 @variant(
@@ -137,21 +130,12 @@ def _chunked_bodies() -> None:
     "closes the connection after every request (Connection: close, a new one each time)",
 )
 def _connection_close() -> None:
-    original = Http.call
-
-    def call(
-        self: Http,
-        method: str,
-        url: str,
-        headers: Any = None,
-        body: bytes = b"",
-        chunked: bool = False,
-    ) -> Any:
-        answer = original(self, method, url, {**(headers or {}), "Connection": "close"}, body)
-        self.close()
+    def close_after(call: Any, http: Http, method: str, url: str, headers: Any, *rest: Any) -> Any:
+        answer = call(http, method, url, {**(headers or {}), "Connection": "close"}, *rest)
+        http.close()
         return answer
 
-    Http.call = call
+    wrap_http_call(close_after)
 
 
 def _reordered(value: Any) -> Any:
@@ -308,26 +292,22 @@ def _first_message_mo_data() -> None:
     "asks for GET content with Accept: application/tnds20 and its X-OMADMDevID",
 )
 def _fetch_with_dm_headers() -> None:
-    session_of, call = Http.session, Http.call
+    session_of = Http.session
     device: list[str] = []  # the device of the session being driven
 
     def session(self: Http, dm_session: ClientSession) -> Any:
         device[:] = [dm_session.device.device_id]
         return session_of(self, dm_session)
 
-    def call_(
-        self: Http,
-        method: str,
-        url: str,
-        headers: Any = None,
-        body: bytes = b"",
-        chunked: bool = False,
+    def with_headers(
+        call: Any, http: Http, method: str, url: str, headers: Any, body: bytes, chunked: bool
     ) -> Any:
         if method == "GET" and not headers:  # a GET command's content, not the browser's page
             headers = {NAMES.accept: PROFILE.media.tnds, NAMES.device_id: device[0]}
-        return call(self, method, url, headers, body, chunked)
+        return call(http, method, url, headers, body, chunked)
 
-    Http.session, Http.call = session, call_
+    Http.session = session
+    wrap_http_call(with_headers)
 
 
 @variant(
