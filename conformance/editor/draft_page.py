@@ -47,6 +47,7 @@ EXTRA_STYLE = """
 .req{background:#fff8c5;border-bottom:2px solid #d4a72c}
 .rid{font:11px ui-monospace,monospace;font-weight:600;color:#1f2328;background:#eaeef2;
  border-radius:4px;padding:0 4px;margin:0 2px;text-decoration:none}
+.chips{white-space:nowrap}
 .chips a.v{text-decoration:none;margin:0 1px}
 mark.d{background:none;border-bottom:2px dotted currentColor;padding:0}
 sup.dref a{font:10px ui-monospace,monospace;text-decoration:none}
