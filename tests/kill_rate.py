@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.harness.helpers import kill_live
 from tests.harness.test_faulty_variants import Outcome, assess, kill_table, run_mutant, selection
 from tests.mutants.registry import MUTANTS, Mutant
+from tests.processes import kill_live
 
 
 def outcome_of(mutant: Mutant, root: Path) -> Outcome:

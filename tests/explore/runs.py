@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from conformance.dut import bundled_dut
+from tests.jobs import Jobs
 from tests.mutants import client_mutants, server_mutants  # noqa: F401  (they register)
 from tests.mutants.registry import MUTANTS
 from tests.patched import Patched, write_dut
+from tests.processes import run
 from tests.variants import client_variants, server_variants  # noqa: F401  (they register)
 from tests.variants.registry import VARIANTS
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 900.0
+JOBS = Jobs("explore", marker="explores", workers=3)  # each mostly waits on its DUT processes
+job = JOBS.job
 
 
 @dataclass(frozen=True)
@@ -111,16 +113,7 @@ def explore(
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
     }
-    started = time.monotonic()
-    done = subprocess.run(
-        argv,
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT_S,
-        check=False,
-    )
+    done = run(argv, cwd=folder, env=env, timeout_s=RUN_TIMEOUT_S)
     path = out / "explore.json"
     saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
     return Explored(
@@ -130,6 +123,6 @@ def explore(
         done.returncode,
         done.stdout,
         done.stderr,
-        time.monotonic() - started,
+        done.seconds,
         saved,
     )

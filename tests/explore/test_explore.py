@@ -27,8 +27,8 @@ from conformance.engine.loader import load_case_file
 from conformance.engine.records import CaseRecord
 from conformance.explore.model import Model, Uri, World
 from conformance.profiles import load_profile
-from tests.explore.conftest import Explorations, job
-from tests.explore.runs import Budget, Explored, explore, patched
+from tests.explore.runs import Budget, Explored, explore, job, patched
+from tests.jobs import Pool
 from tests.variants.registry import VARIANTS
 
 BUDGET = Budget(examples=30, shrink_runs=12)  # per client mutant
@@ -119,7 +119,7 @@ KILLS: dict[str, tuple[str, str, float, int]] = {}  # mutant -> (requirement, ID
 @pytest.mark.explores(*(f"mutant:{n}" for n in CLIENT_MUTANTS))
 @pytest.mark.parametrize("name", list(CLIENT_MUTANTS))
 def test_exploration_finds_the_client_mutant_and_writes_a_case_that_kills_it(
-    name: str, explorations: Explorations
+    name: str, explorations: Pool
 ) -> None:
     run: Explored = explorations.result(f"mutant:{name}")
     requirement = patched(name).requirement
@@ -136,7 +136,7 @@ def test_exploration_finds_the_client_mutant_and_writes_a_case_that_kills_it(
 
 
 @pytest.mark.explores("sample-client")
-def test_exploration_finds_nothing_in_the_sample_client(explorations: Explorations) -> None:
+def test_exploration_finds_nothing_in_the_sample_client(explorations: Pool) -> None:
     run: Explored = explorations.result("sample-client")
     assert run.returncode == 0, run.tail()
     report = run.report
@@ -149,9 +149,7 @@ def test_exploration_finds_nothing_in_the_sample_client(explorations: Exploratio
 
 @pytest.mark.explores(*(f"variant:{n}" for n in VARIANTS))
 @pytest.mark.parametrize("name", list(VARIANTS))
-def test_exploration_finds_nothing_in_a_benign_variant(
-    name: str, explorations: Explorations
-) -> None:
+def test_exploration_finds_nothing_in_a_benign_variant(name: str, explorations: Pool) -> None:
     run: Explored = explorations.result(f"variant:{name}")
     report = run.report
     divergence = report["divergence"]
@@ -161,7 +159,7 @@ def test_exploration_finds_nothing_in_a_benign_variant(
 
 
 @pytest.mark.explores("repro")
-def test_the_same_seed_finds_the_same_first_divergence(explorations: Explorations) -> None:
+def test_the_same_seed_finds_the_same_first_divergence(explorations: Pool) -> None:
     first, second, again = explorations.result("repro")
     one, two = first.report["first"], second.report["first"]
     assert one is not None and two is not None, first.tail()
@@ -173,7 +171,7 @@ def test_the_same_seed_finds_the_same_first_divergence(explorations: Exploration
 
 
 @pytest.mark.explores("sample-server")
-def test_exploration_finds_nothing_in_the_sample_server(explorations: Explorations) -> None:
+def test_exploration_finds_nothing_in_the_sample_server(explorations: Pool) -> None:
     run: Explored = explorations.result("sample-server")
     assert run.returncode == 0, run.tail()
     assert run.report["divergence"] is None and run.report["runs"] >= 2
@@ -181,7 +179,7 @@ def test_exploration_finds_nothing_in_the_sample_server(explorations: Exploratio
 
 @pytest.mark.explores(*(f"mutant:{n}" for n in SERVER_MUTANTS))
 @pytest.mark.parametrize("name", SERVER_MUTANTS)
-def test_exploration_finds_the_server_mutant(name: str, explorations: Explorations) -> None:
+def test_exploration_finds_the_server_mutant(name: str, explorations: Pool) -> None:
     run: Explored = explorations.result(f"mutant:{name}")
     requirement = patched(name).requirement
     assert run.returncode == 1, run.tail()

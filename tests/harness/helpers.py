@@ -1,17 +1,12 @@
-"""Helpers of the harness tests: paths, subprocesses, YAML files, run folders, background jobs."""
+"""Helpers of the harness tests: paths, subprocesses, YAML files, run folders, and the registry
+of their background jobs."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import signal
-import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,84 +16,18 @@ import yaml
 from conformance.engine.loader import load_all, packaged_cases_dir
 from conformance.engine.records import CaseRecord
 from conformance.report.results import read_results
+from tests.jobs import Jobs
+from tests.processes import Ran, run
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = Path(sys.executable)
 CLI = PYTHON.parent / "dm20-conformance"
 PASSING = {"PASS", "INFORMATIONAL", "NOT APPLICABLE"}
-RUN_TIMEOUT_S = 600.0  # a bound on any one subprocess of these tests; none should come near it
+JOBS = Jobs("harness", marker="uses_job", workers=5)  # runs mostly wait on their DUT processes
+job = JOBS.job
 
 
 # -- subprocesses -------------------------------------------------------------------------------
-@dataclass
-class Ran:
-    """A finished subprocess: what ran, where, its status and output."""
-
-    argv: list[str]
-    cwd: Path
-    returncode: int
-    stdout: str
-    stderr: str
-    seconds: float  # wall time, start to exit
-
-    def tail(self, limit: int = 4000) -> str:
-        """The end of its output, for assertion messages."""
-        text = f"$ {' '.join(self.argv)}  (in {self.cwd}, exit {self.returncode})\n"
-        return text + (self.stdout + "\n" + self.stderr)[-limit:]
-
-
-_LIVE: set[subprocess.Popen[str]] = set()
-_LIVE_LOCK = threading.Lock()
-
-
-def run(
-    argv: list[str | Path],
-    cwd: Path,
-    env: dict[str, str] | None = None,
-    stdin: str | None = None,
-    timeout_s: float = RUN_TIMEOUT_S,
-) -> Ran:
-    """Run a command to its end in its own process group; kill the group if it overruns."""
-    words = [str(a) for a in argv]
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        words,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    with _LIVE_LOCK:
-        _LIVE.add(proc)
-    try:
-        out, err = proc.communicate(stdin, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        kill_group(proc)
-        out, err = proc.communicate()
-        err += f"\n(killed: still running after {timeout_s} s)"
-    finally:
-        with _LIVE_LOCK:
-            _LIVE.discard(proc)
-    return Ran(words, cwd, proc.returncode, out, err, time.monotonic() - started)
-
-
-def kill_group(proc: subprocess.Popen[Any]) -> None:
-    """SIGKILL the process group a test started (by its id, nothing else)."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-
-
-def kill_live() -> None:
-    """Stop every subprocess these helpers started that is still running."""
-    with _LIVE_LOCK:
-        live = list(_LIVE)
-    for proc in live:
-        kill_group(proc)
-
-
 def pytest_argv(*args: str | Path, rootdir: Path) -> list[str | Path]:
     """`python -m pytest` with no user configuration, as the harness's own runs are."""
     return [
@@ -186,33 +115,6 @@ def problem_lines(output: str, file: Path) -> list[tuple[int, str, str]]:
         if match and Path(match["file"]) == file:
             found.append((int(match["line"]), match["where"], match["what"]))
     return found
-
-
-# -- background jobs ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class JobSpec:
-    """A slow piece of work (a suite run in a subprocess) that tests wait for. `weight` is about
-    how long it takes: heavier jobs start first."""
-
-    name: str
-    work: Callable[[Path], Any]
-    weight: int
-
-
-JOBS: dict[str, JobSpec] = {}
-
-
-def job(name: str, weight: int = 10) -> Callable[[Callable[[Path], Any]], Callable[[Path], Any]]:
-    """Register `work(folder)` as the background job `name`; tests marked
-    `@pytest.mark.uses_job(name)` get its result from the `jobs` fixture."""
-
-    def register(work: Callable[[Path], Any]) -> Callable[[Path], Any]:
-        if name in JOBS and JOBS[name].work.__qualname__ != work.__qualname__:
-            raise ValueError(f"job {name} is defined twice")
-        JOBS[name] = JobSpec(name, work, weight)
-        return work
-
-    return register
 
 
 @dataclass

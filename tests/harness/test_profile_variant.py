@@ -30,13 +30,13 @@ from tests.harness.helpers import (
     Ran,
     case_names,
     job,
-    kill_group,
     name_of,
     pytest_argv,
     run,
     sample_dut,
     write_yaml,
 )
+from tests.processes import kill_group
 
 DEVICE_HEADER = "X-DM-Device"
 COMMAND_MEDIA = "application/vnd.dm20+json"

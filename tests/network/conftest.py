@@ -4,66 +4,35 @@ collection is done, so the slow runs overlap."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from tests.network.jobs import NetworkJobs
+from tests.jobs import Pool
+from tests.network.jobs import JOBS, session_pki
 from tests.network.pki import Pki
-
-POOL_KEY = pytest.StashKey[NetworkJobs]()
-FAILED_KEY = pytest.StashKey[bool]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "network_job(*names): the test reads the result of these network jobs"
-    )
-
-
-def _jobs(config: pytest.Config) -> NetworkJobs:
-    if POOL_KEY not in config.stash:
-        config.stash[POOL_KEY] = NetworkJobs(Path(tempfile.mkdtemp(prefix="dm20-network-tests-")))
-    return config.stash[POOL_KEY]
+    JOBS.configure(config)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    wanted = {
-        name
-        for item in session.items
-        for mark in item.iter_markers("network_job")
-        for name in mark.args
-    }
-    if wanted:
-        jobs = _jobs(session.config)
-        for name in sorted(wanted):
-            jobs.start(name)
+    JOBS.collected(session)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    session.config.stash[FAILED_KEY] = exitstatus != 0
+    JOBS.finished(session, exitstatus)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    jobs = config.stash.get(POOL_KEY, None)
-    if jobs is None:
-        return
-    jobs.close()
-    if config.stash.get(FAILED_KEY, True):
-        print(f"\nnetwork tests: job folders kept in {jobs.root}")
-    else:
-        shutil.rmtree(jobs.root, ignore_errors=True)
+    JOBS.unconfigure(config)
 
 
 @pytest.fixture(scope="session")
-def network_jobs(request: pytest.FixtureRequest) -> Iterator[NetworkJobs]:
-    yield _jobs(request.config)
+def network_jobs(request: pytest.FixtureRequest) -> Pool:
+    return JOBS.pool(request.config)
 
 
 @pytest.fixture(scope="session")
-def pki(network_jobs: NetworkJobs) -> Pki:
-    return network_jobs.pki
+def pki(network_jobs: Pool) -> Pki:
+    return session_pki(network_jobs.root)

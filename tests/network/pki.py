@@ -4,6 +4,7 @@ it fails), and a client CA with a device certificate (mutual TLS)."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,3 +46,15 @@ def make_pki(folder: Path) -> Pki:
     pki.client_cert.write_bytes(b"".join(blob.bytes() for blob in client.cert_chain_pems))
     client.private_key_pem.write_to_path(str(pki.client_key))
     return pki
+
+
+_MADE: dict[Path, Pki] = {}
+_MAKING = threading.Lock()
+
+
+def pki_in(folder: Path) -> Pki:
+    """The certificates in `folder`, made on first use (jobs ask from several threads)."""
+    with _MAKING:
+        if folder not in _MADE:
+            _MADE[folder] = make_pki(folder)
+        return _MADE[folder]

@@ -19,16 +19,15 @@ from conformance.engine.records import Verdict
 from tests.harness.helpers import (
     CLI,
     PYTHON,
-    RUN_TIMEOUT_S,
     CliRun,
     Ran,
-    kill_group,
     run,
     sample_dut,
     write_yaml,
 )
 from tests.network.jobs import network_job
 from tests.network.pki import Pki
+from tests.processes import RUN_TIMEOUT_S, kill_group
 
 INSTRUCTION = "Open Settings > Device management, enter {server_url}, tap Sync now ({state_dir})"
 CASES = "DM20-C-GET-001 or DM20-C-SESSION-003"  # one session; two sessions of one device
