@@ -148,9 +148,9 @@ def _misfit(command: Command, status: Status, profile: Profile) -> tuple[Rule, s
     return None
 
 
-def one_to_one(count: int, fits: Callable[[int, int], bool]) -> bool:
-    """Whether `count` things can each be paired with one of `count` others so that every pair
-    fits (a perfect bipartite matching, found by augmenting paths)."""
+def pairing(count: int, fits: Callable[[int, int], bool]) -> dict[int, int] | None:
+    """A way to pair each of `count` things with one of `count` others so that every pair fits
+    (a perfect bipartite matching, found by augmenting paths): thing -> other, or None."""
     partner: dict[int, int] = {}  # other -> thing
 
     def place(thing: int, seen: set[int]) -> bool:
@@ -162,16 +162,40 @@ def one_to_one(count: int, fits: Callable[[int, int], bool]) -> bool:
                     return True
         return False
 
-    return all(place(thing, set()) for thing in range(count))
+    if not all(place(thing, set()) for thing in range(count)):
+        return None
+    return {thing: other for other, thing in partner.items()}
 
 
-def _fits_in_some_order(
+def one_to_one(count: int, fits: Callable[[int, int], bool]) -> bool:
+    """Whether `count` things can each be paired with one of `count` others, every pair fitting."""
+    return pairing(count, fits) is not None
+
+
+def _reordering(
     commands: Sequence[Command], statuses: Sequence[Status], profile: Profile
-) -> bool:
-    if len(statuses) > MAX_REORDERED:
-        return False
+) -> list[Status] | None:
+    """The statuses put in an order where each fits its command, when they fit only in another
+    order than the one they came in; None when they fit as they came, or in no order."""
+    if len(statuses) != len(commands) or len(statuses) > MAX_REORDERED:
+        return None
     fit = [[_misfit(c, s, profile) is None for s in statuses] for c in commands]
-    return one_to_one(len(commands), lambda c, s: fit[c][s])
+    if all(fit[i][i] for i in range(len(commands))):
+        return None
+    paired = pairing(len(commands), lambda c, s: fit[c][s])
+    return None if paired is None else [statuses[paired[i]] for i in range(len(commands))]
+
+
+def in_command_order(
+    commands: Sequence[Command], statuses: Sequence[Status], profile: Profile
+) -> Sequence[Status]:
+    """The statuses of `commands` (END excepted) as their commands had them: where they fit
+    their commands only in another order, in that order (the order is then the one thing wrong,
+    seed 6.3, and what follows from a status, such as where a CONT moved the session, is read
+    from the status that belongs to the command); otherwise as they came."""
+    end = profile.for_action("end").name
+    answered = [c for c in commands if c.name != end]
+    return _reordering(answered, statuses, profile) or statuses
 
 
 def judge_statuses(
@@ -179,7 +203,8 @@ def judge_statuses(
 ) -> list[Finding]:
     """One status per command (END excepted, P1.3); each fits its command (A5, seed 6.2 GET's
     Param1), and where they fit only in another order, the order is what is wrong (seed 6.3);
-    one tnds20 part per INCLUDE that succeeded (seed 6.2 INCLUDE, A8)."""
+    one tnds20 part per INCLUDE that succeeded (seed 6.2 INCLUDE, A8): with statuses out of
+    order, which INCLUDE succeeded is open, and only a count no order allows is wrong."""
     end = profile.for_action("end").name
     expected = [c for c in commands if c.name != end]
     statuses = message.statuses
@@ -197,7 +222,8 @@ def judge_statuses(
         for index, (command, status) in enumerate(zip(expected, statuses, strict=True))
         if (problem := _misfit(command, status, profile)) is not None
     ]
-    if misfits and _fits_in_some_order(expected, statuses, profile):
+    reordered = _reordering(expected, statuses, profile) if misfits else None
+    if reordered is not None:
         codes = [s.sc for s in statuses]
         found.append(
             Finding(
@@ -213,25 +239,32 @@ def judge_statuses(
             for index, command, (rule, problem) in misfits
         ]
     include = profile.for_action("include").name
-    succeeded = sum(
-        1
-        for c, s in zip(expected, statuses, strict=True)
-        if c.name == include and s.sc == profile.status.ok
-    )
+    ok = profile.status.ok
+    if reordered is None:
+        fewest = most = sum(
+            1 for c, s in zip(expected, statuses, strict=True) if c.name == include and s.sc == ok
+        )
+    else:  # which INCLUDE had which status is open: only what no order allows is wrong
+        includes = [c for c in expected if c.name == include]
+        fitting = [s for s in statuses if any(_misfit(c, s, profile) is None for c in includes)]
+        refusals = sum(1 for s in fitting if s.sc != ok)
+        fewest = max(0, len(includes) - refusals)
+        most = min(len(includes), len(fitting) - refusals)
     parts = len(message.includes)
-    if succeeded > parts:
+    if parts < fewest:
+        least = "" if fewest == most else "at least "
         found.append(
             Finding(
                 rules.INCLUDE_PARTS_MISSING,
-                f"{succeeded} {include} succeeded but the message has {parts} "
+                f"{least}{fewest} {include} succeeded but the message has {parts} "
                 f"{profile.media.tnds} part(s)",
             )
         )
-    elif parts > succeeded:
+    elif parts > most:
         found.append(
             Finding(
                 rules.INCLUDE_PARTS_EXTRA,
-                f"{parts} {profile.media.tnds} part(s) for {succeeded} {include} that succeeded",
+                f"{parts} {profile.media.tnds} part(s) for {most} {include} that succeeded",
             )
         )
     return found

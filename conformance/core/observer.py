@@ -15,6 +15,7 @@ from conformance.core import rules
 from conformance.core.errors import StateError
 from conformance.core.judge import (
     header,
+    in_command_order,
     judge_first_only,
     judge_request_headers,
     judge_statuses,
@@ -97,7 +98,8 @@ class SessionObserver:
         profile = self.profile
         found = judge_first_only(message, first, profile)
         if self.state.state is State.EXECUTING:
-            expected = url_after(self.sent, message.statuses, self.state.url, profile)
+            statuses = in_command_order(self.sent, message.statuses, profile)
+            expected = url_after(self.sent, statuses, self.state.url, profile)
             self.moved |= expected != self.state.url
             if url != expected:
                 where = f"status message went to {url}, the session URL is {expected}"

@@ -109,6 +109,17 @@ def test_following_a_refused_cont_is_the_wrong_url() -> None:
     assert keys(went.findings) == ["session.same-url"]
 
 
+def test_statuses_out_of_order_do_not_hide_where_a_cont_moved_the_session() -> None:
+    """The CONT's 200 comes second, the EXEC's 202 first: read by position the CONT failed and
+    the session stayed; its own status says it moved. Only the order is wrong (seed 6.3)."""
+    observer, routed = opened(C(cmd("cont"), MOVED), C(cmd("exec"), f"{CONF}/0/Reboot"))
+    swapped = ClientMessage((Status(sc("accepted")), Status(sc("ok"))))
+    moved = post_message(observer, swapped, url=MOVED)
+    assert moved.session is routed.session
+    assert keys(moved.findings) == ["status.order"]
+    assert routed.session is not None and routed.session.state.url == MOVED
+
+
 def test_a_status_message_to_another_url() -> None:
     observer, routed = opened(DELETE)
     elsewhere = post_message(observer, oks(), url="http://srv.example/elsewhere")
