@@ -217,6 +217,9 @@ INCLUDE_PARTS_EXTRA = _rule(
     "one application/tnds20 part per INCLUDE command that succeeded",
     "no tnds20 part beyond one per INCLUDE that succeeded",
 )
+# Which INCLUDE succeeded is read from the status in its position: where a case shows the
+# statuses are in another order, these two are judged again in the order the case shows.
+INCLUDE_COUNT = (INCLUDE_PARTS_MISSING, INCLUDE_PARTS_EXTRA)
 SESSION_CONTINUES = _rule(
     "session.continues",
     "DM20-6.3-001",

@@ -11,12 +11,12 @@ import contextlib
 import copy
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NoReturn, TypeVar
 
 from conformance.core import rules
 from conformance.core.codec import encode_commands
-from conformance.core.judge import judge_server_answer
+from conformance.core.judge import judge_server_answer, judge_statuses
 from conformance.core.messages import ClientMessage, Command, CommandMessage
 from conformance.core.observer import DeviceObserver, Routed, SessionObserver
 from conformance.core.rules import Finding
@@ -25,7 +25,7 @@ from conformance.engine.matching import mismatches
 from conformance.engine.model import Step
 from conformance.engine.outcomes import Problem
 from conformance.engine.records import Verdict
-from conformance.engine.runner import CaseRun
+from conformance.engine.runner import CaseRun, status_order
 from conformance.engine.views import body_json, headers_view, request_view
 from conformance.roles.exchange import HttpExchange
 from conformance.roles.processes import DutProcess
@@ -34,6 +34,19 @@ from conformance.roles.reference_server import Event, ReferenceServer, Served
 POLL_S = 0.02  # how soon a wait notices a new request or that the client's process has exited
 EXIT_GRACE_S = 0.3  # after the client's processes exited, how long a request may still be in flight
 T = TypeVar("T")
+UNREAD = (
+    "the message cannot be read: what the step expects of its content is not judged (the rules "
+    "it breaks are listed)"
+)
+PARTS_BROKEN = (
+    "the INCLUDE parts are not one per INCLUDE that succeeded: what the step expects of them is "
+    "not judged (the rules they break are listed)"
+)
+
+
+def _saves_from(data: dict[str, Any], key: str) -> bool:
+    """Whether a step's `save` reads a value from `key` of what it received."""
+    return any(str(path).startswith(key) for path in (data.get("save") or {}).values())
 
 
 @dataclass
@@ -62,6 +75,8 @@ class ClientRoleRun(CaseRun):
         self.unclaimed: list[tuple[Event, SessionObserver | None]] = []  # new sessions
         self.messages: dict[int, ClientMessage | None] = {}
         self.sessions_of: dict[int, SessionObserver | None] = {}
+        # a status message's commands and what the core counted of its INCLUDE parts
+        self.include_counts: dict[int, tuple[tuple[Command, ...], list[Finding]]] = {}
         self.preset: Event | None = None  # a request a `one_of` or `any_order` already took
         self.skipped: set[int] = set()  # steps of `one_of` branches that did not happen
         with self.server:
@@ -128,6 +143,9 @@ class ClientRoleRun(CaseRun):
                 )
             self.observe(routed.findings)
             self.messages[event.seq] = routed.message
+            if routed.session is not None and not routed.first:
+                counted = [f for f in routed.findings if f.rule in rules.INCLUDE_COUNT]
+                self.include_counts[event.seq] = (routed.session.sent, counted)
             session = routed.session
             if session is None:  # unreadable: the status message of an open session, or new
                 waiting = [s for s in self.observer.sessions if s.awaiting_statuses]
@@ -376,29 +394,54 @@ class ClientRoleRun(CaseRun):
     def request_problems(
         self, step: Step, event: Event, message: ClientMessage | None
     ) -> tuple[list[Problem], dict[str, Any], dict[str, Any]]:
-        """Every way a request departs from what a step expects (nothing raised)."""
+        """Every way a request departs from what a step expects (nothing raised). What the core
+        found broken in the message is not judged again as what the step verifies: of a message
+        the core cannot read, only what can be read (URL, headers, the JSON body) is compared;
+        of INCLUDE parts that break A8 or DM20-6.2-015, nothing the step expects of them."""
         view = request_view(event.exchange, message, self.profile)
         data = step.data
+        statuses: list[Problem] = []
+        if "statuses" in data and message is not None:
+            wanted = self.expected_statuses(data["statuses"])
+            got = view.get("statuses")
+            statuses = self.status_problems(wanted, got)
+            order = status_order(wanted, got or [])
+            if order is not None:
+                self.count_includes_again(event, message, order)
+        parts_broken = bool(self.include_counts.get(event.seq, ((), []))[1])
         expected: dict[str, Any] = {}
         received: dict[str, Any] = {}
         if "url" in data:
             expected["url"], received["url"] = self.sub(data["url"]), view["url"]
-        for key in ("includes", "devinfo", "body"):
+        content = (
+            () if message is None else ("devinfo",) if parts_broken else ("includes", "devinfo")
+        )
+        for key in (*content, "body"):
             if key in data:
                 expected[key], received[key] = self.sub(data[key]), view.get(key)
-        if "alerts" in data:
+        if "alerts" in data and message is not None:
             expected["alerts"] = self.expected_alerts(data["alerts"])
             received["alerts"] = view.get("alerts")
         self._expect_headers(data, view["headers"], expected, received)
-        problems = [self.problem(t) for t in mismatches(expected, received)]
-        if "statuses" in data:
-            wanted = self.expected_statuses(data["statuses"])
-            got = view.get("statuses")
-            problems += self.status_problems(wanted, got)
+        problems = [self.problem(t) for t in mismatches(expected, received)] + statuses
+        if "statuses" in data and message is not None:
             expected["statuses"], received["statuses"] = wanted, got
-        if message is None and not problems:
-            problems.append(self.problem("the message cannot be read (see the rules broken)"))
+        if message is None:
+            problems.append(Problem((), UNREAD))
+        elif parts_broken and ("includes" in data or _saves_from(data, "includes")):
+            problems.append(Problem((), PARTS_BROKEN))
         return problems, expected, received
+
+    def count_includes_again(self, event: Event, message: ClientMessage, order: list[int]) -> None:
+        """The case shows the statuses came in another order: which INCLUDE succeeded is read
+        again from the status that is its own (A8), in place of what was read by position."""
+        commands, counted = self.include_counts.get(event.seq, ((), []))
+        self.withdraw(counted)
+        statuses = tuple(message.statuses[i] for i in order)
+        again = judge_statuses(commands, replace(message, statuses=statuses), self.profile)
+        recounted = [f for f in again if f.rule in rules.INCLUDE_COUNT]
+        self.observe(recounted)
+        self.include_counts[event.seq] = (commands, recounted)
 
     def _expect_headers(
         self,

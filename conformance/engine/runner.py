@@ -8,13 +8,13 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
 from conformance.catalog import Catalog
 from conformance.core import rules
-from conformance.core.judge import MAX_REORDERED, one_to_one
+from conformance.core.judge import MAX_REORDERED, pairing
 from conformance.core.rules import Finding
 from conformance.dut import DutFile
 from conformance.engine.events import Listener
@@ -46,6 +46,15 @@ class Settings:
     network: Network = field(default_factory=Network)  # where the reference server listens
     operator: Operator = field(default_factory=Operator)  # who carries out manual steps
     case_name: str = ""  # the case with its parameters, as reports name it
+
+
+def status_order(expected: list[Any], received: list[Any]) -> list[int] | None:
+    """Where the received statuses are the expected ones in another order: for each expected
+    status, the index of the received one that matches it; None otherwise."""
+    if len(received) != len(expected) or len(received) > MAX_REORDERED:
+        return None
+    paired = pairing(len(expected), lambda e, r: not mismatches(expected[e], received[r]))
+    return None if paired is None else [paired[e] for e in range(len(expected))]
 
 
 class CaseRun:
@@ -201,6 +210,17 @@ class CaseRun:
                     self.label,
                 )
 
+    def withdraw(self, findings: list[Finding]) -> None:
+        """Take back what `observe` kept of `findings`: a case showed the premise they were
+        judged on (status i is command i's) to be what is wrong."""
+        for finding in findings:
+            key = (finding.rule.key, finding.message)
+            record = self.observed.get(key)
+            if record is not None:
+                record.count -= 1
+                if record.count == 0:
+                    del self.observed[key]
+
     def match(
         self,
         expected: dict[str, Any],
@@ -211,7 +231,8 @@ class CaseRun:
     ) -> None:
         """Fail the step unless `received` matches `expected` (partially, see matching.py).
         `statuses` (expected, received) are compared apart: a wrong count is P1.3, statuses that
-        fit only in another order are seed 6.3's order, anything else the step's own ID."""
+        fit only in another order are seed 6.3's order, any other wrong status the step's own IDs
+        but seed 6.3's order (A5 where that is all the step verifies)."""
         problems = [self.problem(text) for text in mismatches(expected, received)]
         if statuses is not None:
             problems += self.status_problems(*statuses)
@@ -234,9 +255,7 @@ class CaseRun:
         found = mismatches(expected, received, "statuses")
         if not found:
             return []
-        if len(received) <= MAX_REORDERED and one_to_one(
-            len(expected), lambda e, r: not mismatches(expected[e], received[r])
-        ):
+        if status_order(expected, received) is not None:
             return [
                 Problem.of(
                     rules.STATUS_ORDER,
@@ -244,8 +263,11 @@ class CaseRun:
                     + "; ".join(found),
                 )
             ]
+        # A wrong code is no wrong order: filed under the step's other IDs, else under A5.
+        bases = tuple(b for b in self.scope() if b != rules.STATUS_ORDER.basis)
         row = "A5 gives each command its status codes"
-        return [self.problem(f"{text} ({row})") for text in found]
+        problems = [self.problem(f"{text} ({row})", bases) for text in found]
+        return [p if p.bases else replace(p, bases=(rules.STATUS_CODE.basis,)) for p in problems]
 
     def save(self, step: Step, view: Any) -> None:
         """Keep the values a step's `save` names, for later steps' placeholders."""
