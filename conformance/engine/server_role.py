@@ -8,7 +8,7 @@ A small reference server serves the content and pages the server's commands poin
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 from conformance.core import rules
 from conformance.core.client import Done
@@ -22,6 +22,7 @@ from conformance.engine.outcomes import Problem
 from conformance.engine.records import Verdict
 from conformance.engine.runner import CaseRun, Settings
 from conformance.engine.substitute import flatten
+from conformance.roles.client_driver import REFUSED
 from conformance.roles.exchange import HttpExchange
 from conformance.roles.http import TLS_PROBLEM
 from conformance.roles.reference_client import ReferenceClient, device_facts, simulated_device
@@ -200,7 +201,9 @@ class ServerRoleRun(CaseRun):
             # TLS that fails (a certificate that cannot be verified) is never the server's
             # answer to judge: the harness could not reach the point under test
             tls = exchange.error.startswith(TLS_PROBLEM)
-            never = self.judged == 0 or tls
+            # nor is a URL of the server's that the harness will not follow (another origin)
+            refused = exchange.error.startswith(REFUSED)
+            never = self.judged == 0 or tls or refused
             process = self.server.process
             # a server that crashed drops the connection a moment before its process is gone
             exited = process.wait(EXIT_GRACE_S) if process is not None else None
@@ -210,6 +213,8 @@ class ServerRoleRun(CaseRun):
             if tls:
                 after += f"; verified against {self.server.trusting()}"
             text = f"no answer from the server: {exchange.error}{after}"
+            if refused:
+                text = exchange.error
             self.fail(
                 [Problem((), text) if never else Problem.of(rules.SERVER_HTTP_OK, text)],
                 verdict=Verdict.INCONCLUSIVE if never else Verdict.FAIL,
@@ -232,14 +237,17 @@ class ServerRoleRun(CaseRun):
         exchanges = tuple(self.client.exchanges[start:])
         missing = [c for c in wanted if c not in received]
         if missing:
-            # A command of the same name that came otherwise is the queued one, altered: that
-            # breaks what the step verifies (the command's row), not the end of the session.
+            # A command of the same name that came otherwise is the queued one, altered: where
+            # the core saw a rule of the command table broken (its row, A18, A20) that is what
+            # it breaks; a well-formed command in its place means the queued one never came.
             names = {c[0] for c in missing if c}
             altered = [c for c in received if c not in wanted and c and c[0] in names]
             if altered:
-                problem = self.problem(
-                    f"the device received {altered} where {missing} was queued (altered)"
-                )
+                text = f"the device received {altered} where {missing} was expected (altered)"
+                if any(f.failed for f in self.observed.values()):
+                    problem = Problem((), f"{text}: the rules it breaks are listed")
+                else:
+                    problem = Problem.of(rules.SERVER_SESSION_ENDS, text)
             else:
                 problem = Problem.of(
                     rules.SERVER_SESSION_ENDS,
@@ -252,20 +260,37 @@ class ServerRoleRun(CaseRun):
                 exchanges=exchanges,
                 output=self.server.output(),
             )
-        position = 0
+        position, matched = 0, []
         for command in wanted:
             while position < len(received) and received[position] != command:
                 position += 1
             if position == len(received):
-                self.fail(
-                    [
-                        Problem.of(
-                            rules.SERVER_QUEUE_ORDER,
-                            f"{command} did not come in the order the commands were queued",
-                        )
-                    ],
-                    expected=wanted,
-                    received=received,
-                    exchanges=exchanges,
-                )
+                late = f"{command} did not come in the order the commands were queued"
+                self._out_of_order(late, wanted, received, exchanges)
+            matched.append(position)
             position += 1
+        # A copy of a later command sent before an earlier one is that later command out of
+        # order, whatever copies follow (A15 keeps the order; the server's own commands may come).
+        for index, at in enumerate(matched):
+            early = [
+                received[q]
+                for q in range(at)
+                if q not in matched and received[q] in wanted[index + 1 :]
+            ]
+            if early:
+                ahead = f"{early[0]} came before {wanted[index]}, which was queued ahead of it"
+                self._out_of_order(ahead, wanted, received, exchanges)
+
+    def _out_of_order(
+        self,
+        text: str,
+        wanted: list[list[str]],
+        received: list[list[str]],
+        exchanges: tuple[HttpExchange, ...],
+    ) -> NoReturn:
+        self.fail(
+            [Problem.of(rules.SERVER_QUEUE_ORDER, text)],
+            expected=wanted,
+            received=received,
+            exchanges=exchanges,
+        )

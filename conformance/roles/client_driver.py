@@ -14,18 +14,23 @@ from conformance.core.judge import header
 from conformance.profiles import Profile
 from conformance.roles.exchange import HttpExchange
 from conformance.roles.http import ClientTls, new_client, request
+from conformance.roles.network import is_loopback
 
+REFUSED = "refused by the harness"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def origin(url: str) -> str:
-    """`host:port` of a URL, the port spelled out (https://h/ and https://h:443/ are one)."""
+    """`host:port` of a URL, the port spelled out (https://h/ and https://h:443/ are one) and
+    every loopback name one host (localhost is 127.0.0.1)."""
     parts = urlsplit(url)
     try:
         port = parts.port or DEFAULT_PORTS.get(parts.scheme, 0)
     except ValueError:
         port = -1
-    host = parts.hostname or ""
+    host = (parts.hostname or "").lower()
+    if is_loopback(host):
+        host = "loopback"
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
@@ -50,8 +55,10 @@ class Driver:
     ) -> HttpExchange:
         if self.allowed is not None and origin(url) not in self.allowed:
             record = HttpExchange(method, url, dict(headers or {}), body)
-            netloc = urlsplit(url).netloc
-            record.error = f"refused: {netloc} is not a host the DUT file allows"
+            record.error = (
+                f"{REFUSED}: {urlsplit(url).netloc} is not the server under test's host and port "
+                "(a simulated device follows a server's URLs nowhere else)"
+            )
             self.exchanges.append(record)
             return record
         if self.http.is_closed:  # a watchdog hung up on a peer that would not finish
