@@ -172,6 +172,26 @@ def _reverses_queue() -> None:
 
 
 @mutant(
+    "server-sends-a-later-command-early",
+    "server",
+    "A15",
+    "sends a copy of the last queued command first, then the queue in order",
+)
+def _later_command_early() -> None:
+    original = DeviceSessions._script
+
+    def script(self: DeviceSessions, session: Any) -> Batches:
+        fresh = session.number not in self.scripts
+        batches = original(self, session)
+        queued = [c for batch in batches for c in batch if c != END]
+        if fresh and len(queued) > 1:
+            batches.insert(0, (queued[-1],))
+        return batches
+
+    DeviceSessions._script = script
+
+
+@mutant(
     "server-mangles-client-uris",
     "server",
     "A20",

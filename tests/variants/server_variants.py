@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from conformance.core import server
 from conformance.core.messages import Command
@@ -214,6 +215,28 @@ def _own_commands() -> None:
         batches = original(self, session)
         if fresh:
             batches.insert(0, (Command(include, ("urn:oma:mo:oma-dm-devinfo:1.0/0?Levels=0",)),))
+        return batches
+
+    DeviceSessions._script = script
+
+
+@variant(
+    "server-cont-by-localhost",
+    "server",
+    "DM20-6.2-032",
+    "moves every session with a CONT of its own to its own URL spelt with localhost",
+)
+def _cont_by_localhost() -> None:
+    cont = PROFILE.for_action("cont").name
+    original = DeviceSessions._script
+
+    def script(self: DeviceSessions, session: Any) -> Batches:
+        fresh = session.number not in self.scripts
+        batches = original(self, session)
+        if fresh:
+            parts = urlsplit(session.url)
+            here = parts._replace(netloc=f"localhost:{parts.port}").geturl()
+            batches.insert(0, (Command(cont, (here,)),))
         return batches
 
     DeviceSessions._script = script
