@@ -74,7 +74,7 @@ def test_command_counts_a_vendor_case_folder(tmp_path: Path) -> None:
         "id: DM20-C-VENDOR-001\n"
         "title: a vendor case on the first message\n"
         "role: client\n"
-        "requirements: [DM20-5.2-002]\n"
+        "requirements: [DM20-6.3-002]\n"
         "assumptions: [A13]\n"
         "steps:\n"
         "  - open: session\n"
@@ -84,7 +84,7 @@ def test_command_counts_a_vendor_case_folder(tmp_path: Path) -> None:
     done = _cli("--cases", str(vendor), "--out", str(tmp_path), cwd=tmp_path)
     data = json.loads((tmp_path / "coverage.json").read_text(encoding="utf-8"))
     assert done.returncode == gap_status(data), done.stderr
-    [row] = [r for r in data["requirements"] if r["id"] == "DM20-5.2-002"]
+    [row] = [r for r in data["requirements"] if r["id"] == "DM20-6.3-002"]
     assert {"id": "DM20-C-VENDOR-001", "assumptions": ["A13"]}.items() <= next(
         c for c in row["cases"]["client"] if c["id"] == "DM20-C-VENDOR-001"
     ).items()

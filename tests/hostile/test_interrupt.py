@@ -159,7 +159,7 @@ VENDOR_CASES = """\
 - id: DM20-C-VENDOR-001
   title: a send with no request to answer (a case error)
   role: client
-  requirements: [DM20-5.2-002]
+  requirements: [DM20-6.3-002]
   steps:
     - start: session
     - send: commands
@@ -177,7 +177,7 @@ VENDOR_CASES = """\
 - id: DM20-C-VENDOR-003
   title: a plain session after the broken cases
   role: client
-  requirements: [DM20-5.2-002]
+  requirements: [DM20-6.3-002]
   steps:
     - open: session
     - close: session

@@ -141,22 +141,6 @@ def _ignores_end() -> None:
 
 
 @mutant(
-    "client-first-without-devinfo",
-    "client",
-    "DM20-5.2-002",
-    "opens the session with an empty first message, without the device information",
-)
-def _first_without_devinfo() -> None:
-    original = ClientSession.__init__
-
-    def init(self: ClientSession, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        self.first_message = replace(self.first_message, devinfo=None)
-
-    ClientSession.__init__ = init
-
-
-@mutant(
     "client-devinfo-in-every-message",
     "client",
     "P2.1",

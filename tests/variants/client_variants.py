@@ -491,3 +491,19 @@ def _undelivered_own_session() -> None:
         return original(profile, device, url, ca_file)
 
     sample.run = run
+
+
+@variant(
+    "client-first-without-devinfo",
+    "client",
+    "DM20-6-002",
+    "opens its sessions without the device information (seed 6: the first message MAY carry it)",
+)
+def _first_without_devinfo() -> None:
+    original = ClientSession.__init__
+
+    def init(self: ClientSession, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.first_message = replace(self.first_message, devinfo=None)
+
+    ClientSession.__init__ = init
