@@ -57,7 +57,7 @@ class StepKind:
 
 
 REQUEST_EXPECTATIONS: dict[str, Any] = {
-    "url": {"type": "string", "description": "the URL it went to"},
+    "url": {"type": ["string", "object"], "description": "the URL it went to, or a matcher of it"},
     "headers": {"$ref": "#/$defs/headers"},
     "headers_absent": {"type": "array", "items": {"type": "string"}},
     "statuses": {"type": "array", "items": {"$ref": "#/$defs/status"}},
