@@ -145,7 +145,8 @@ class DeviceObserver:
         """The session `message` belongs to, and whether it opens that session. A message with
         statuses continues a session that awaits them (the one expecting it at `url` first); one
         with none opens a session, unless it carries neither DevInfo nor Alert and comes where a
-        session ended by END, which makes it that session's message after END."""
+        session ended by END or was aborted (A1), which makes it that session's message after
+        its end; once the client is started again (`settle`), such a message opens a session."""
         open_ = [s for s in self.sessions if s.awaiting_statuses]
         here = [s for s in open_ if s.expects_at(url)]
         if message.statuses:
@@ -159,7 +160,11 @@ class DeviceObserver:
             if waiting:
                 return waiting[-1], False
             ended = [
-                s for s in self.sessions if s.ended_by_end and not s.settled and s.state.url == url
+                s
+                for s in self.sessions
+                if (s.ended_by_end or s.state.state is State.ABORTED)
+                and not s.settled
+                and s.state.url == url
             ]
             if ended:
                 return ended[-1], False

@@ -258,6 +258,22 @@ def test_a_message_after_an_aborted_session() -> None:
     assert again.first and again.findings == [] and again.session is observer.sessions[1]
 
 
+def test_a_bare_message_after_an_aborted_session_is_after_the_abort() -> None:
+    """A1: the client sends nothing more. A bare first message (no DevInfo, which is optional,
+    no Alert) where the aborted session was is that session's message after its end, until the
+    client is started again."""
+    observer = DeviceObserver(PROFILE)
+    routed = post_message(observer, FIRST)
+    assert routed.session is not None
+    routed.session.bad_answer()
+    after = post_message(observer, ClientMessage())
+    assert after.session is routed.session and not after.first
+    assert keys(after.findings) == ["session.after-abort"]
+    observer.settle()
+    again = post_message(observer, ClientMessage())
+    assert again.first and again.findings == [] and again.session is observer.sessions[1]
+
+
 def test_a_bad_answer_to_a_status_message_aborts_too() -> None:
     observer, routed = opened(DELETE)
     session = routed.session

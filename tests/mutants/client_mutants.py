@@ -8,7 +8,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from conformance.core import client, tree
+from conformance.core import client, codec, tree
 from conformance.core.client import ClientSession, Upload
 from conformance.core.device import Device
 from conformance.core.errors import CommandFailure
@@ -687,6 +687,25 @@ def _statuses_after_refused_answer() -> None:
         return client.decode_commands(response.body, self.profile)
 
     ClientSession._decode_answer = decode
+
+
+@mutant(
+    "client-posts-again-after-refused-answer",
+    "client",
+    "A1",
+    "after an answer it must refuse, posts one more empty first message to the session URL",
+)
+def _posts_again_after_refused_answer() -> None:
+    original = Http.session
+
+    def session(self: Http, session: ClientSession) -> Any:
+        done = original(self, session)
+        if done.aborted:
+            kind, body = codec.encode_client_message(ClientMessage(), self.profile)
+            self.call("POST", session.state.url, session._headers(kind), body)
+        return done
+
+    Http.session = session
 
 
 @mutant(
