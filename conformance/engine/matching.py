@@ -2,8 +2,9 @@
 (keys the case names must match, others may be there), lists match item by item, scalars match
 equal. A mapping with one `$` key is a matcher: `{$regex: "^IMEI:"}`, `{$any: true}`,
 `{$absent: true}`, `{$contains: "x"}`, `{$type: string}`, `{$len: 3}`, `{$exact: {...}}`, and
-`{$in: [a, b]}` for a place where the draft allows several values (200 or 202, A10). Every
-mismatch names its place, so a failure says where it parted."""
+`{$in: [a, b]}` for a place where the draft allows several values (200 or 202, A10; with
+`{$absent: true}` among them, the place may also be missing). Every mismatch names its place,
+so a failure says where it parted."""
 
 from __future__ import annotations
 
@@ -78,6 +79,13 @@ def _apply(name: str, value: Any, actual: Any, place: str) -> list[str]:
         return [] if actual is not MISSING else [f"{place}: missing"]
     if name == "$absent":
         return [] if actual is MISSING else [f"{place}: expected absent, got {_show(actual)}"]
+    if name == "$in":
+        if not isinstance(value, list):
+            return [f"{place}: $in takes a list of the values allowed"]
+        if any(not mismatches(option, actual) for option in value):
+            return []
+        got = "nothing" if actual is MISSING else _show(actual)
+        return [f"{place}: {got} is none of {_show(value)}"]
     if actual is MISSING:
         return [f"{place}: missing"]
     if name == "$regex":
@@ -104,12 +112,6 @@ def _apply(name: str, value: Any, actual: Any, place: str) -> list[str]:
     if name == "$len":
         sized = hasattr(actual, "__len__") and len(actual) == value
         return [] if sized else [f"{place}: expected length {value}, got {_show(actual)}"]
-    if name == "$in":
-        if not isinstance(value, list):
-            return [f"{place}: $in takes a list of the values allowed"]
-        if any(not mismatches(option, actual) for option in value):
-            return []
-        return [f"{place}: {_show(actual)} is none of {_show(value)}"]
     if name == "$exact":
         if exactly(value, actual):
             return []

@@ -503,6 +503,22 @@ def _show_does_not_pause() -> None:
 
 
 @mutant(
+    "client-browser-accepts-dm20",
+    "client",
+    "DM20-6.2-019",
+    "the SHOW browser lists the DM media types in its Accept header",
+)
+def _browser_accepts_dm20() -> None:
+    def browser(call: Any, http: Http, method: str, url: str, headers: Any, *rest: Any) -> Any:
+        if headers and headers.get(NAMES.accept) == PROFILE.media.web:
+            media = PROFILE.media
+            headers = {**headers, NAMES.accept: f"{media.web}, {media.command}, {media.tnds}"}
+        return call(http, method, url, headers, *rest)
+
+    wrap_http_call(browser)
+
+
+@mutant(
     "client-browser-sends-device-id",
     "client",
     "DM20-6.2-019",
