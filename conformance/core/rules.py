@@ -320,6 +320,13 @@ SERVER_SESSION_ENDS = _rule(
     "This will be repeated until the server does not want to perform any more management commands",
     "a session ends with END once the server's commands for the device are sent, not before",
 )
+SERVER_OWN_DEVICE = _rule(
+    "server.own-device",
+    "A15",
+    ASSUMPTION,
+    "the commands it has for a device",
+    "the commands queued for a device reach that device (by its X-OMADMDevID), no other",
+)
 SERVER_QUEUE_ORDER = _rule(
     "server.queue-order",
     "A15",

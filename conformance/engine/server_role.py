@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from conformance.core import rules
 from conformance.core.client import Done
+from conformance.core.device import Device
 from conformance.core.judge import judge_server_answer
 from conformance.core.messages import Alert, Command, Status
 from conformance.core.rules import Finding
@@ -53,6 +54,7 @@ class ServerRoleRun(CaseRun):
             server.tls,
         )
         self.judged = 0  # exchanges of the client already judged
+        self.other: Device | None = None  # a second simulated device, made when a step asks
 
     def execute(self) -> None:
         self.bind_params()
@@ -113,16 +115,50 @@ class ServerRoleRun(CaseRun):
             )
         answers = self._answers(data.get("answers") or [])
         start = len(self.client.exchanges)
-        received, done = self._session(url, alerts, answers)
-        for _ in range(MAX_FOLLOW_UPS):
-            if not done.follow_ups:
-                break
-            owed = done.follow_ups
-            for follow_up in owed:
-                _, done = self._session(follow_up.url, (follow_up.alert,), answers)
+        device = self.client.device
+        if data.get("device") == "other":
+            self.client.device = self._other_device()
+        who = self.client.device.device_id
+        try:
+            received, done = self._session(url, alerts, answers)
+            for _ in range(MAX_FOLLOW_UPS):
+                if not done.follow_ups:
+                    break
+                owed = done.follow_ups
+                for follow_up in owed:
+                    _, done = self._session(follow_up.url, (follow_up.alert,), answers)
+        finally:
+            self.client.device = device
         if "contains" in data:
             self._contains(self.sub(data["contains"]), received, start)
+        if "lacks" in data:
+            self._lacks(self.sub(data["lacks"]), received, who, start)
         self.save(step, {"commands": received})
+
+    def _other_device(self) -> Device:
+        """A second simulated device of the case, with an X-OMADMDevID of its own."""
+        if self.other is None:
+            self.other = simulated_device(f"{self.names['device_id']}-other", self.profile)
+        return self.other
+
+    def _lacks(
+        self, unwanted: list[list[str]], received: list[list[str]], who: str, start: int
+    ) -> None:
+        """None of `unwanted` (queued for another device) reached device `who` (A15)."""
+        got = [c for c in unwanted if c in received]
+        if got:
+            self.fail(
+                [
+                    Problem.of(
+                        rules.SERVER_OWN_DEVICE,
+                        f"the device {who} received {got}, queued for another device",
+                    )
+                ],
+                expected={"lacks": unwanted},
+                received=received,
+                exchanges=tuple(self.client.exchanges[start:]),
+                output=self.server.output(),
+            )
 
     def _configuration_url(self, configure: dict[str, str]) -> str:
         """Where the device opens a configuration session for MOID: the ServerURL its last

@@ -189,10 +189,13 @@ KINDS: tuple[StepKind, ...] = (
         "or, with `configure: {moid, initiated_by}`, at the ServerURL a DEFAULT gave it, A12), "
         "executes every command and answers by itself until END, then opens the sessions it owes "
         "(A10). Checks that the device received `contains` in this order over the session, "
-        "however the server grouped them (A15); `answers: [{command, code, reason}]` dictates "
-        "the status of a command",
+        "however the server grouped them (A15), and none of `lacks`; `answers: [{command, code, "
+        "reason}]` dictates the status of a command; `device: other` makes a second simulated "
+        "device (an X-OMADMDevID of its own) open the session",
         {
             "url": {"type": "string"},
+            "device": {"enum": ["other"]},
+            "lacks": {"$ref": "#/$defs/commands"},
             "configure": {
                 "type": "object",
                 "additionalProperties": False,

@@ -372,6 +372,7 @@ NOT_JUDGED_BY_THE_CORE = {
     "session.continues": "the engine's client role: a client that stops before END",
     "server.session-ends": "the engine's server role and the load runner: a session never ended",
     "server.queue-order": "the engine's server role: the commands a device got, in order",
+    "server.own-device": "the engine's server role: what another device got over a session",
     "session.post": "nothing yet: the reference server counts a non-POST as a stray request",
 }
 

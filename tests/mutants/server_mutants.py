@@ -9,6 +9,7 @@ from conformance.core.messages import Command
 from conformance.core.server import Batches, DeviceSessions
 from conformance.core.wire import dump_json
 from conformance.profiles import load_profile
+from conformance.samples import dm_server
 from tests.mutants.registry import mutant
 
 PROFILE = load_profile()
@@ -189,6 +190,26 @@ def _later_command_early() -> None:
         return batches
 
     DeviceSessions._script = script
+
+
+@mutant(
+    "server-one-queue-for-all-devices",
+    "server",
+    "A15",
+    "hands the next device to open a session whatever is queued, for whichever device",
+)
+def _one_queue_for_all_devices() -> None:
+    def sessions(self: dm_server.DMServer, device: str) -> DeviceSessions:
+        def everything() -> Batches:
+            batches = [b for queued in self.queues.values() for b in queued]
+            self.queues.clear()
+            return batches
+
+        if device not in self.devices:
+            self.devices[device] = DeviceSessions(self.profile, everything)
+        return self.devices[device]
+
+    dm_server.DMServer._sessions = sessions
 
 
 @mutant(
