@@ -6,6 +6,7 @@ sample server refuses what they condemn, the reference client judges a server's 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 
 from conformance.core import rules
@@ -17,6 +18,7 @@ from conformance.core.rules import Finding, Rule
 from conformance.core.wire import accept_lists, parse_media_type
 from conformance.profiles import Profile
 
+REDIRECTION = 300  # HTTP statuses from here on are no success
 MAX_REORDERED = 64  # messages with more statuses are not searched for another order
 
 
@@ -276,12 +278,17 @@ def judge_server_answer(
 ) -> tuple[CommandMessage | None, list[Finding]]:
     """Seed 6 and 6.2 on a server's answer: HTTP 200 (P1.2), Content-Type application/dm20
     (seed 6.2), a command message (seed 6) whose commands fit the table (A18, the signature
-    rows, A20, A2)."""
+    rows, A20, A2). An answer that is no success (300 and up) refuses the message: it is no
+    command message, and P1.2 is all it breaks (its commands, if any, are still read)."""
     names = profile.headers
     value = header(headers, names.content_type)
     found = []
     if status != profile.http_ok:
         found.append(Finding(rules.SERVER_HTTP_OK, f"HTTP status {status}, not {profile.http_ok}"))
+    if status >= REDIRECTION:
+        with contextlib.suppress(ProtocolError):
+            return decode_commands(body, profile), found
+        return None, found
     if parse_media_type(value)[0] != profile.media.command:
         found.append(
             Finding(

@@ -119,6 +119,7 @@ class ServerRoleRun(CaseRun):
         if data.get("device") == "other":
             self.client.device = self._other_device()
         who = self.client.device.device_id
+        self.client.devinfo = data.get("devinfo", True)
         try:
             received, done = self._session(url, alerts, answers)
             for _ in range(MAX_FOLLOW_UPS):
@@ -128,7 +129,7 @@ class ServerRoleRun(CaseRun):
                 for follow_up in owed:
                     _, done = self._session(follow_up.url, (follow_up.alert,), answers)
         finally:
-            self.client.device = device
+            self.client.device, self.client.devinfo = device, True
         if "contains" in data:
             self._contains(self.sub(data["contains"]), received, start)
         if "lacks" in data:

@@ -191,10 +191,12 @@ KINDS: tuple[StepKind, ...] = (
         "(A10). Checks that the device received `contains` in this order over the session, "
         "however the server grouped them (A15), and none of `lacks`; `answers: [{command, code, "
         "reason}]` dictates the status of a command; `device: other` makes a second simulated "
-        "device (an X-OMADMDevID of its own) open the session",
+        "device (an X-OMADMDevID of its own) open the session; `devinfo: false` leaves the "
+        "device information out of its first messages (seed 6: they MAY carry it)",
         {
             "url": {"type": "string"},
             "device": {"enum": ["other"]},
+            "devinfo": {"type": "boolean"},
             "lacks": {"$ref": "#/$defs/commands"},
             "configure": {
                 "type": "object",

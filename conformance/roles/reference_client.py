@@ -13,7 +13,7 @@ from typing import Any
 from conformance.core.client import ClientSession, Done, Send
 from conformance.core.codec import encode_client_message
 from conformance.core.device import Device
-from conformance.core.messages import Alert, Command, Status
+from conformance.core.messages import Alert, ClientMessage, Command, Status
 from conformance.inputs import load_yaml
 from conformance.profiles import Profile
 from conformance.roles.client_driver import Driver
@@ -49,6 +49,7 @@ class ReferenceClient:
         self.device = device
         self.driver = Driver(profile, new_client(timeout_s, tls), timeout_s, tls=tls)
         self.session: ClientSession | None = None
+        self.devinfo = True  # whether a first message carries the device information (seed 6: MAY)
         self.last: HttpExchange | None = None
         self.done: Done | None = None
 
@@ -79,7 +80,10 @@ class ReferenceClient:
         body: bytes | None = None,
     ) -> HttpExchange:
         """Open a session: POST the first message to `url`."""
-        self.session = ClientSession(self.profile, self.device, url, alerts=alerts)
+        first = None if self.devinfo else ClientMessage(statuses=(), alerts=alerts)
+        self.session = ClientSession(
+            self.profile, self.device, url, alerts=alerts, first_message=first
+        )
         self.done = None
         return self._post(self.session.start(), headers, body)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from conformance.core import server
@@ -210,6 +211,32 @@ def _one_queue_for_all_devices() -> None:
         return self.devices[device]
 
     dm_server.DMServer._sessions = sessions
+
+
+@mutant(
+    "server-refuses-first-without-devinfo",
+    "server",
+    "P1.2",
+    "answers a first message without the device information with HTTP 400",
+)
+def _refuses_first_without_devinfo() -> None:
+    original = dm_server.DMServer.handle
+    keys = PROFILE.keys
+
+    def handle(self: dm_server.DMServer, url: str, headers: Any, body: bytes) -> Any:
+        try:
+            message = json.loads(body)
+        except ValueError:
+            message = None
+        if (
+            isinstance(message, dict)
+            and message.get(keys.status) == []
+            and keys.devinfo not in message
+        ):
+            return PROFILE.status.bad_request, {}, b"who are you?"
+        return original(self, url, headers, body)
+
+    dm_server.DMServer.handle = handle
 
 
 @mutant(
