@@ -20,7 +20,7 @@ from conformance.explore.model import (
     ALERT_RESULT,
     CONFIG_SESSION,
     DEFAULT_REPLACED,
-    DEVINFO,
+    FIRST_MESSAGE,
     GET_FETCH,
     INITIATED_BY,
     NO_TREE_ACCESS,
@@ -194,13 +194,12 @@ class _Renderer:
 
     def session(self, number: int, session: Session) -> None:
         name = f"s{number}"
-        plan = StepPlan((DEVINFO,))
-        plan.add("devinfo", (DEVINFO,))
-        opening: dict[str, Any] = {"open": "session", "name": f"{name} open", "devinfo": {}}
+        plan = StepPlan((FIRST_MESSAGE,))
+        opening: dict[str, Any] = {"open": "session", "name": f"{name} open"}
         if session.undelivered is not None:
             opening["alerts"] = {"$contains": {"type": "generic", "source": session.undelivered}}
             plan.add("alerts", (UNDELIVERED,))
-            plan.scope = (DEVINFO, UNDELIVERED)
+            plan.scope = (FIRST_MESSAGE, UNDELIVERED)
         self.step(opening, plan)
         for index, message in enumerate(session.messages, 1):
             self.message(f"{name} m{index}", message)
@@ -292,7 +291,7 @@ def render(
         "id": case_id,
         "title": title,
         "role": "client",
-        "requirements": list(requirements or verified or (DEVINFO,)),
+        "requirements": list(requirements or verified or (FIRST_MESSAGE,)),
     }
     if description:
         data["description"] = description
