@@ -1,10 +1,10 @@
 """Background jobs of the harness's own tests: slow work (a suite run in subprocesses, a run over
-loopback TLS, an exploration) that tests wait for. A folder of tests keeps one `Jobs` registry
-and its conftest hands pytest's hooks to it. The jobs the selected tests use (by the folder's
-marker) start together once collection is done, heaviest first, a few at once: each mostly
-waits on its DUT processes. A test waits for its job's result, or gets the job's exception.
-Each job works in a folder of its own; the folders are kept when the session fails (the path
-is printed) and removed when it passes."""
+loopback TLS, an exploration) that tests wait for. A folder of tests keeps one `Jobs` registry;
+its conftest installs it, and the registry takes pytest's session hooks as a plugin. The jobs
+the selected tests use (by the folder's marker) start together once collection is done,
+heaviest first, a few at once: each mostly waits on its DUT processes. A test waits for its
+job's result, or gets the job's exception. Each job works in a folder of its own; the folders
+are kept when the session fails (the path is printed) and removed when it passes."""
 
 from __future__ import annotations
 
@@ -89,12 +89,15 @@ class Jobs:
             config.stash[self.key] = Pool(root, self.specs, self.workers, self.label)
         return config.stash[self.key]
 
-    # -- the conftest's hooks -----------------------------------------------------------------
-    def configure(self, config: pytest.Config) -> None:
+    # -- pytest's hooks: a conftest calls `install`, the registry takes the session's hooks --
+    def install(self, config: pytest.Config) -> None:
+        """Declare the folder's marker and take this session's hooks (as a plugin)."""
         what = f"the test reads the result of these {self.label} jobs"
         config.addinivalue_line("markers", f"{self.marker}(*names): {what}")
+        if not config.pluginmanager.is_registered(self):
+            config.pluginmanager.register(self, f"dm20-{self.label}-jobs")
 
-    def collected(self, session: pytest.Session) -> None:
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Start the jobs the selected tests use, heaviest first."""
         wanted: dict[str, None] = {}
         for item in session.items:
@@ -106,10 +109,11 @@ class Jobs:
         for name in sorted(wanted, key=lambda n: -self.specs[n].weight):
             pool.start(name)
 
-    def finished(self, session: pytest.Session, exitstatus: int) -> None:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         session.config.stash[self.failed] = exitstatus != 0
 
-    def unconfigure(self, config: pytest.Config) -> None:
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
         pool = config.stash.get(self.key, None)
         if pool is None:
             return

@@ -10,20 +10,7 @@ from tests.jobs import Pool
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    JOBS.configure(config)
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    JOBS.collected(session)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    JOBS.finished(session, exitstatus)
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    JOBS.unconfigure(config)
+    JOBS.install(config)
 
 
 @pytest.fixture(scope="session")
