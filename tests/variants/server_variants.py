@@ -200,6 +200,20 @@ def _json_layout() -> None:
     server.encode_commands = encode
 
 
+def _first_in_every_session(command: Any) -> None:
+    """Send `command(session)` alone in the first message of every session, before the queue."""
+    original = DeviceSessions._script
+
+    def script(self: DeviceSessions, session: Any) -> Batches:
+        fresh = session.number not in self.scripts
+        batches = original(self, session)
+        if fresh:
+            batches.insert(0, (command(session),))
+        return batches
+
+    DeviceSessions._script = script
+
+
 @variant(
     "server-own-commands",
     "server",
@@ -208,16 +222,8 @@ def _json_layout() -> None:
 )
 def _own_commands() -> None:
     include = PROFILE.for_action("include").name
-    original = DeviceSessions._script
-
-    def script(self: DeviceSessions, session: Any) -> Batches:
-        fresh = session.number not in self.scripts
-        batches = original(self, session)
-        if fresh:
-            batches.insert(0, (Command(include, ("urn:oma:mo:oma-dm-devinfo:1.0/0?Levels=0",)),))
-        return batches
-
-    DeviceSessions._script = script
+    own = Command(include, ("urn:oma:mo:oma-dm-devinfo:1.0/0?Levels=0",))
+    _first_in_every_session(lambda session: own)
 
 
 @variant(
@@ -228,15 +234,9 @@ def _own_commands() -> None:
 )
 def _cont_by_localhost() -> None:
     cont = PROFILE.for_action("cont").name
-    original = DeviceSessions._script
 
-    def script(self: DeviceSessions, session: Any) -> Batches:
-        fresh = session.number not in self.scripts
-        batches = original(self, session)
-        if fresh:
-            parts = urlsplit(session.url)
-            here = parts._replace(netloc=f"localhost:{parts.port}").geturl()
-            batches.insert(0, (Command(cont, (here,)),))
-        return batches
+    def here(session: Any) -> Command:
+        parts = urlsplit(session.url)
+        return Command(cont, (parts._replace(netloc=f"localhost:{parts.port}").geturl(),))
 
-    DeviceSessions._script = script
+    _first_in_every_session(here)
