@@ -139,12 +139,18 @@ class _Renderer:
                 StepPlan((SHOW,), message=message),
             )
             plan = StepPlan((NO_TREE_ACCESS,), message=message)
-            plan.add("headers_absent", (NO_TREE_ACCESS,))
+            plan.add("headers", (NO_TREE_ACCESS,))
+            media = self.profile.media
+            dm_types = "|".join(re.escape(m) for m in (media.command, media.tnds, media.status))
+            no_dm_types = {"$regex": f"(?i)^(?!.*({dm_types})\\b)"}
             self.step(
                 {
                     "expect": "browse",
                     "path": command.browse,
                     "headers_absent": [self.profile.headers.device_id],
+                    "headers": {
+                        self.profile.headers.accept: {"$in": [{"$absent": True}, no_dm_types]}
+                    },
                     "name": f"{name} no tree access",
                 },
                 plan,
