@@ -217,6 +217,13 @@ INCLUDE_PARTS_EXTRA = _rule(
     "one application/tnds20 part per INCLUDE command that succeeded",
     "no tnds20 part beyond one per INCLUDE that succeeded",
 )
+INCLUDE_PARTS_ORDER = _rule(
+    "include.parts-order",
+    "A8",
+    ASSUMPTION,
+    "in command order",
+    "the tnds20 parts follow the order of the INCLUDE commands they answer",
+)
 # Which INCLUDE succeeded is read from the status in its position: where a case shows the
 # statuses are in another order, these two are judged again in the order the case shows.
 INCLUDE_COUNT = (INCLUDE_PARTS_MISSING, INCLUDE_PARTS_EXTRA)

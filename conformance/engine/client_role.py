@@ -25,7 +25,7 @@ from conformance.engine.matching import mismatches
 from conformance.engine.model import Step
 from conformance.engine.outcomes import Problem
 from conformance.engine.records import Verdict
-from conformance.engine.runner import CaseRun, status_order
+from conformance.engine.runner import CaseRun, in_another_order
 from conformance.engine.views import body_json, headers_view, request_view
 from conformance.roles.exchange import HttpExchange
 from conformance.roles.processes import DutProcess
@@ -405,7 +405,7 @@ class ClientRoleRun(CaseRun):
             wanted = self.expected_statuses(data["statuses"])
             got = view.get("statuses")
             statuses = self.status_problems(wanted, got)
-            order = status_order(wanted, got or [])
+            order = in_another_order(wanted, got or [])
             if order is not None:
                 self.count_includes_again(event, message, order)
         parts_broken = bool(self.include_counts.get(event.seq, ((), []))[1])
@@ -423,7 +423,9 @@ class ClientRoleRun(CaseRun):
             expected["alerts"] = self.expected_alerts(data["alerts"])
             received["alerts"] = view.get("alerts")
         self._expect_headers(data, view["headers"], expected, received)
-        problems = [self.problem(t) for t in mismatches(expected, received)] + statuses
+        ordered = self.include_order(expected, received)
+        compared = {k: v for k, v in expected.items() if not (ordered and k == "includes")}
+        problems = [self.problem(t) for t in mismatches(compared, received)] + ordered + statuses
         if "statuses" in data and message is not None:
             expected["statuses"], received["statuses"] = wanted, got
         if message is None:
@@ -431,6 +433,17 @@ class ClientRoleRun(CaseRun):
         elif parts_broken and ("includes" in data or _saves_from(data, "includes")):
             problems.append(Problem((), PARTS_BROKEN))
         return problems, expected, received
+
+    def include_order(self, expected: dict[str, Any], received: dict[str, Any]) -> list[Problem]:
+        """Parts that are the ones the case expects in another order break A8's command order,
+        not what the step verifies (the caller then leaves them out of the comparison)."""
+        wanted, got = expected.get("includes"), received.get("includes")
+        if not isinstance(wanted, list) or not isinstance(got, list) or not mismatches(wanted, got):
+            return []
+        if in_another_order(wanted, got) is None:
+            return []
+        found = "; ".join(mismatches(wanted, got, "includes"))
+        return [Problem.of(rules.INCLUDE_PARTS_ORDER, f"the parts are in another order: {found}")]
 
     def count_includes_again(self, event: Event, message: ClientMessage, order: list[int]) -> None:
         """The case shows the statuses came in another order: which INCLUDE succeeded is read

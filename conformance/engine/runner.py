@@ -48,9 +48,9 @@ class Settings:
     case_name: str = ""  # the case with its parameters, as reports name it
 
 
-def status_order(expected: list[Any], received: list[Any]) -> list[int] | None:
-    """Where the received statuses are the expected ones in another order: for each expected
-    status, the index of the received one that matches it; None otherwise."""
+def in_another_order(expected: list[Any], received: list[Any]) -> list[int] | None:
+    """Where the received items (statuses, INCLUDE parts) are the expected ones in another order:
+    for each expected item, the index of the received one that matches it; None otherwise."""
     if len(received) != len(expected) or len(received) > MAX_REORDERED:
         return None
     paired = pairing(len(expected), lambda e, r: not mismatches(expected[e], received[r]))
@@ -255,7 +255,7 @@ class CaseRun:
         found = mismatches(expected, received, "statuses")
         if not found:
             return []
-        if status_order(expected, received) is not None:
+        if in_another_order(expected, received) is not None:
             return [
                 Problem.of(
                     rules.STATUS_ORDER,

@@ -373,6 +373,7 @@ NOT_JUDGED_BY_THE_CORE = {
     "server.session-ends": "the engine's server role and the load runner: a session never ended",
     "server.queue-order": "the engine's server role: the commands a device got, in order",
     "server.own-device": "the engine's server role: what another device got over a session",
+    "include.parts-order": "the engine's client role: parts a case expects, in another order",
     "session.post": "nothing yet: the reference server counts a non-POST as a stray request",
 }
 

@@ -8,6 +8,7 @@ kill matrix is), and every case it fails must name only what the fault breaks:
 - Levels ignored breaks the Levels sentence (and "the same URI syntax" of INCLUDE, and the
   Levels=1 sentence of "*" as A7 reads it): the cases about DELETE, headers, errors or uploads
   that read a node only to see it is there do not fail;
+- INCLUDE parts in reverse order break A8's command order, not what the case reads them for;
 - a DELETE that keeps interior nodes answers 200 where A5 gives 405 or 403: a wrong code, in the
   cases about status order too, is never filed under the order."""
 
@@ -29,6 +30,8 @@ ONLY = {  # mutant -> every ID its failures may name
     # Levels (6.2-008), in an INCLUDE by "the same URI syntax" (6.2-016), on "*" as A7 reads the
     # Levels=1 sentence (6.2-011)
     "client-levels-ignored": {"DM20-6.2-008", "DM20-6.2-016", "DM20-6.2-011"},
+    # parts in reverse order break A8's "in command order", and only that
+    "client-include-parts-reversed": {"A8"},
 }
 NEVER = {"client-delete-keeps-children": {ORDER}}  # mutant -> IDs its failures must not name
 

@@ -623,6 +623,21 @@ def _include_parts_as_json() -> None:
 
 
 @mutant(
+    "client-include-parts-reversed",
+    "client",
+    "A8",
+    "puts the tnds20 parts of a status message in reverse command order",
+)
+def _include_parts_reversed() -> None:
+    original = client.encode_client_message
+
+    def encode(message: ClientMessage, profile: Any) -> tuple[str, bytes]:
+        return original(replace(message, includes=message.includes[::-1]), profile)
+
+    client.encode_client_message = encode
+
+
+@mutant(
     "client-get-status-without-uri",
     "client",
     "DM20-6.2-005",
