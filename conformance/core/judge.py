@@ -18,7 +18,7 @@ from conformance.core.rules import Finding, Rule
 from conformance.core.wire import accept_lists, parse_media_type
 from conformance.profiles import Profile
 
-REDIRECTION = 300  # HTTP statuses from here on are no success
+REDIRECTION = 300  # RFC 9110 section 15: 3xx, 4xx and 5xx are no success
 MAX_REORDERED = 64  # messages with more statuses are not searched for another order
 
 

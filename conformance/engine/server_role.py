@@ -277,8 +277,8 @@ class ServerRoleRun(CaseRun):
             # A command of the same name that came otherwise is the queued one, altered: where
             # the core saw a rule of the command table broken (its row, A18, A20) that is what
             # it breaks; a well-formed command in its place means the queued one never came.
-            names = {c[0] for c in missing if c}
-            altered = [c for c in received if c not in wanted and c and c[0] in names]
+            names = {c[0].upper() for c in missing if c}  # `delete` for DELETE too (A18)
+            altered = [c for c in received if c not in wanted and c and c[0].upper() in names]
             if altered:
                 text = f"the device received {altered} where {missing} was expected (altered)"
                 if any(f.failed for f in self.observed.values()):
