@@ -6,6 +6,8 @@ session URL, CONT, content) are the advertised ones. Traffic goes to loopback on
 
 from __future__ import annotations
 
+import random
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +64,27 @@ def on_ipv6_loopback(folder: Path, pki: Pki) -> Any:
     return run_cases(folder, listen="::1")
 
 
+def steady_port(host: str = "127.0.0.1") -> int:
+    """A free port below the kernel's ephemeral range: the run binds it once per case, and in
+    between no connection of another test is handed it as its local port (a port from
+    `free_port` can be, on a busy machine)."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for port in random.sample(range(20000, max(20200, min(low, 32768))), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
+    return free_port(host)
+
+
 @network_job("listen:advertised")
 def advertised(folder: Path, pki: Pki) -> Any:
-    port = free_port()
+    port = steady_port()
     base = f"http://localhost:{port}/lab-7"
     return base, run_cases(folder, listen=f"127.0.0.1:{port}", advertise=base)
 
